@@ -1,0 +1,43 @@
+// The HTTP application: express 5 with GraphQL (graphql-yoga) at /graphql and a health check.
+import express, { type Express } from 'express';
+import { createYoga, maskError } from 'graphql-yoga';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { Context, Services } from './context.ts';
+import { DomainError } from './errors.ts';
+import { schema } from './schema/index.ts';
+
+export function createApp(services: Services, options: { corsOrigins?: string[] } = {}): Express {
+  const yoga = createYoga<{ req: express.Request }, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    cors: options.corsOrigins?.length ? { origin: options.corsOrigins, credentials: true } : false,
+    context: async ({ request }) => {
+      const header = request.headers.get('authorization') ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : null;
+      const user = token ? await services.sessions.resolve(token) : null;
+      return { services, user, token, requestId: request.headers.get('x-request-id') ?? randomUUID() };
+    },
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+        // Unexpected: log with a correlation id, tell the client only the id.
+        const correlationId = randomUUID();
+        services.log('error', 'unexpected error', { correlationId, name: (original as Error | undefined)?.name, stack: (original as Error | undefined)?.stack });
+        const masked = maskError(error, message, isDev);
+        return new GraphQLError(`internal error (correlation id ${correlationId})`, { extensions: { code: 'INTERNAL', correlationId }, nodes: (masked as GraphQLError).nodes });
+      },
+    },
+    logging: false,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(yoga.graphqlEndpoint, yoga.requestListener);
+  return app;
+}

@@ -1,0 +1,25 @@
+// `pnpm suture <command>`: the one command-line entry point. Each command group lives in its own module.
+const groups: Record<string, { describe: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  up: { describe: 'start the whole stack (PostgreSQL db, Temporal, S3, API, worker, console) with a demo campaign', load: () => import('./up.ts') },
+  seed: { describe: 'seed the demo campaign, users and media', load: () => import('./seed.ts') },
+  migrate: { describe: 'apply database migrations', load: () => import('./migrate.ts') },
+  quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
+  media: { describe: 'probe and de-identify media files', load: () => import('./media.ts') },
+};
+
+function usage(): string {
+  return ['usage: suture <command> [args]', '', ...Object.entries(groups).map(([k, v]) => `  ${k.padEnd(10)} ${v.describe}`)].join('\n');
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (!command || command === '--help' || command === '-h') {
+  console.log(usage());
+  process.exit(command ? 0 : 2);
+}
+const group = groups[command];
+if (!group) {
+  console.error(`suture: unknown command '${command}'\n\n${usage()}`);
+  process.exit(2);
+}
+const mod = await group.load();
+process.exitCode = await mod.run(rest);

@@ -1,0 +1,35 @@
+// The API's configuration, parsed once from the environment at boot.
+import { z } from 'zod';
+
+const schema = z.object({
+  DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  API_HOST: z.string().default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('suture-lifecycle'),
+  S3_ENDPOINT: z.string().url().optional(),
+  /** Endpoint browsers use for presigned URLs when it differs from the server's (e.g. behind a proxy). */
+  S3_PUBLIC_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().min(1, 'S3_BUCKET is required'),
+  S3_ACCESS_KEY_ID: z.string().min(1, 'S3_ACCESS_KEY_ID is required'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1, 'S3_SECRET_ACCESS_KEY is required'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
+  TASK_RECHECK_SECONDS: z.coerce.number().positive().default(300),
+  /** Origins allowed to call the API from a browser (comma separated). */
+  CORS_ORIGINS: z.string().default(''),
+});
+
+export type ApiConfig = z.infer<typeof schema>;
+
+export function parseApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Suture API configuration is invalid:\n${problems}`);
+  }
+  return result.data;
+}

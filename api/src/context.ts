@@ -1,0 +1,26 @@
+// What every request carries: the services (built once at boot) and who is asking.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '@suture/db';
+import type { AuthUser, SessionStore } from './auth/sessions.ts';
+import type { ApiConfig } from './config.ts';
+
+export interface Services {
+  prisma: PrismaClient;
+  s3: S3Client;
+  /** Signs URLs for browsers; may point at a public endpoint different from `s3`. */
+  s3Presign: S3Client;
+  temporal: Client;
+  sessions: SessionStore;
+  config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'>;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface Context {
+  services: Services;
+  user: AuthUser | null;
+  token: string | null;
+  requestId: string;
+}
+
+export type AuthedContext = Context & { user: AuthUser };

@@ -1,0 +1,139 @@
+import { builder } from './builder.ts';
+import { batchProgress, createBatch, lifecycleState, startBatch, type BatchProgress } from '../services/batches.ts';
+import { abortUpload, completeUpload, derivativeUrl, requestUpload, resumeUpload, type UploadPlan } from '../services/media.ts';
+
+const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
+
+builder.prismaObject('Asset', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind'),
+    status: t.exposeString('status'),
+    contentType: t.exposeString('contentType'),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    /** Short-lived URL of the de-identified derivative; null until ingest made one. */
+    url: t.string({ nullable: true, resolve: (a, _args, ctx) => derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null) }),
+  }),
+});
+
+const BatchProgressRef = builder.objectRef<BatchProgress>('BatchProgress').implement({
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    pending: t.exposeInt('pending'),
+    open: t.exposeInt('open'),
+    labeled: t.exposeInt('labeled'),
+    inReview: t.exposeInt('inReview'),
+    accepted: t.exposeInt('accepted'),
+    excluded: t.exposeInt('excluded'),
+    labelsSubmitted: t.exposeInt('labelsSubmitted'),
+    labelsNeeded: t.exposeInt('labelsNeeded'),
+    qaSampled: t.exposeInt('qaSampled'),
+    qaAudited: t.exposeInt('qaAudited'),
+    qaFailed: t.exposeInt('qaFailed'),
+  }),
+});
+
+builder.prismaObject('Batch', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    status: t.exposeString('status'),
+    stage: t.exposeString('stage'),
+    qaRound: t.exposeInt('qaRound'),
+    qaHistory: t.expose('qaHistory', { type: 'JSON' }),
+    prelabelNote: t.exposeString('prelabelNote', { nullable: true }),
+    exportKey: t.exposeString('exportKey', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    campaign: t.relation('campaign'),
+    progress: t.field({ type: BatchProgressRef, resolve: (b, _args, ctx) => batchProgress(ctx.services, b.id) }),
+    workflowStage: t.string({ nullable: true, resolve: async (b, _args, ctx) => (await lifecycleState(ctx.services, b.id))?.stage ?? null }),
+  }),
+});
+
+const UploadPart = builder.objectRef<UploadPlan['parts'][number]>('UploadPart').implement({
+  fields: (t) => ({ partNumber: t.exposeInt('partNumber'), url: t.exposeString('url') }),
+});
+const UploadPlanRef = builder.objectRef<UploadPlan & { uploaded?: number[] }>('UploadPlan').implement({
+  fields: (t) => ({
+    assetId: t.exposeID('assetId'),
+    uploadId: t.exposeString('uploadId'),
+    partSize: t.exposeInt('partSize'),
+    parts: t.field({ type: [UploadPart], resolve: (p) => p.parts }),
+    uploadedParts: t.intList({ resolve: (p) => p.uploaded ?? [] }),
+    expiresInSeconds: t.exposeInt('expiresInSeconds'),
+  }),
+});
+const CompletedPart = builder.inputType('CompletedPartInput', { fields: (t) => ({ partNumber: t.int(), etag: t.string() }) });
+
+builder.queryFields((t) => ({
+  batch: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).prismaField({
+    type: 'Batch',
+    nullable: true,
+    args: { id: t.arg.id() },
+    resolve: (query, _root, args, ctx) => ctx.services.prisma.batch.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+  batches: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).prismaField({
+    type: ['Batch'],
+    args: { campaignId: t.arg.id({ required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.batch.findMany({ ...query, where: args.campaignId ? { campaignId: String(args.campaignId) } : {}, orderBy: { createdAt: 'desc' }, take: 200 }),
+  }),
+  assets: t.withAuth({ anyRole: [...OPS] }).prismaField({
+    type: ['Asset'],
+    args: { campaignId: t.arg.id() },
+    resolve: (query, _root, args, ctx) => ctx.services.prisma.asset.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: 1000 }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  requestAssetUpload: t.withAuth({ anyRole: [...OPS] }).field({
+    type: UploadPlanRef,
+    errors: {},
+    description: 'Creates an asset and a presigned multipart upload into quarantine. PUT each part to its URL, then completeAssetUpload.',
+    args: { campaignId: t.arg.id(), contentType: t.arg.string(), sizeBytes: t.arg.int() },
+    resolve: (_root, args, ctx) => requestUpload(ctx.services, ctx.user, { campaignId: String(args.campaignId), contentType: args.contentType, sizeBytes: args.sizeBytes }),
+  }),
+  resumeAssetUpload: t.withAuth({ anyRole: [...OPS] }).field({
+    type: UploadPlanRef,
+    errors: {},
+    args: { assetId: t.arg.id() },
+    resolve: async (_root, args, ctx) => {
+      const { uploaded, plan } = await resumeUpload(ctx.services, String(args.assetId));
+      return { ...plan, uploaded };
+    },
+  }),
+  completeAssetUpload: t.withAuth({ anyRole: [...OPS] }).prismaField({
+    type: 'Asset',
+    errors: {},
+    args: { assetId: t.arg.id(), parts: t.arg({ type: [CompletedPart] }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.asset.findUniqueOrThrow({ ...query, where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts }) } }),
+  }),
+  abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({
+    args: { assetId: t.arg.id() },
+    resolve: async (_root, args, ctx) => {
+      await abortUpload(ctx.services, String(args.assetId));
+      return true;
+    },
+  }),
+  createBatch: t.withAuth({ anyRole: [...OPS] }).prismaField({
+    type: 'Batch',
+    errors: {},
+    args: { campaignId: t.arg.id(), name: t.arg.string(), assetIds: t.arg.idList(), frames: t.arg.intList({ required: false }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.batch.findUniqueOrThrow({
+        ...query,
+        where: { id: await createBatch(ctx.services, ctx.user, { campaignId: String(args.campaignId), name: args.name, assetIds: args.assetIds.map(String), frames: args.frames ?? null }) },
+      }),
+  }),
+  startBatch: t.withAuth({ anyRole: [...OPS] }).prismaField({
+    type: 'Batch',
+    errors: {},
+    args: { id: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => ctx.services.prisma.batch.findUniqueOrThrow({ ...query, where: { id: await startBatch(ctx.services, ctx.user, String(args.id)) } }),
+  }),
+}));

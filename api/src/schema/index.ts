@@ -1,0 +1,8 @@
+// The GraphQL schema: entity files register their types, queries and mutations on the builder.
+import { builder } from './builder.ts';
+import './user.ts';
+import './campaign.ts';
+import './batch.ts';
+import './work.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,108 @@
+import { builder } from './builder.ts';
+import { login, registerUser, setUserSkill, upsertSkill, grantCredential } from '../services/admin.ts';
+
+export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'] as const });
+
+builder.prismaObject('User', {
+  description: 'A person working in Suture (never a patient).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    email: t.exposeString('email', { authScopes: (user, _args, ctx) => user.id === ctx.user?.id || (ctx.user?.roles.some((r) => r === 'ADMIN' || r === 'OPS_MANAGER') ?? false) }),
+    roles: t.field({ type: [RoleEnum], resolve: (u) => u.roles }),
+    skills: t.relation('skills'),
+    credentials: t.relation('credentials'),
+  }),
+});
+
+builder.prismaObject('UserSkill', {
+  fields: (t) => ({
+    level: t.exposeInt('level'),
+    skill: t.relation('skill'),
+  }),
+});
+
+builder.prismaObject('Skill', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    key: t.exposeString('key'),
+    name: t.exposeString('name'),
+  }),
+});
+
+builder.prismaObject('Credential', {
+  fields: (t) => ({
+    kind: t.exposeString('kind'),
+    issuer: t.exposeString('issuer'),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const Session = builder.objectRef<{ token: string; expiresAt: Date; userId: string }>('Session').implement({
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    user: t.prismaField({ type: 'User', resolve: (query, s, _a, ctx) => ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: s.userId } }) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.withAuth({ authenticated: true }).prismaField({
+    type: 'User',
+    resolve: (query, _root, _args, ctx) => ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.user.id } }),
+  }),
+  users: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE'] }).prismaField({
+    type: ['User'],
+    args: { role: t.arg({ type: RoleEnum, required: false }) },
+    resolve: (query, _root, args, ctx) => ctx.services.prisma.user.findMany({ ...query, where: args.role ? { roles: { has: args.role } } : {}, orderBy: { name: 'asc' } }),
+  }),
+  skills: t.withAuth({ authenticated: true }).prismaField({
+    type: ['Skill'],
+    resolve: (query, _root, _args, ctx) => ctx.services.prisma.skill.findMany({ ...query, orderBy: { key: 'asc' } }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  login: t.field({
+    type: Session,
+    errors: {},
+    args: { email: t.arg.string(), password: t.arg.string() },
+    resolve: (_root, args, ctx) => login(ctx.services, args.email, args.password),
+  }),
+  logout: t.withAuth({ authenticated: true }).boolean({
+    resolve: async (_root, _args, ctx) => {
+      if (ctx.token) await ctx.services.sessions.revoke(ctx.token);
+      return true;
+    },
+  }),
+  registerUser: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'User',
+    errors: {},
+    args: { email: t.arg.string(), name: t.arg.string(), password: t.arg.string(), roles: t.arg({ type: [RoleEnum] }) },
+    resolve: async (query, _root, args, ctx) => ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: await registerUser(ctx.services, ctx.user, args) } }),
+  }),
+  upsertSkill: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'Skill',
+    errors: {},
+    args: { key: t.arg.string(), name: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => ctx.services.prisma.skill.findUniqueOrThrow({ ...query, where: { id: await upsertSkill(ctx.services, ctx.user, args.key, args.name) } }),
+  }),
+  setUserSkill: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'User',
+    errors: {},
+    args: { userId: t.arg.id(), skillKey: t.arg.string(), level: t.arg.int() },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: await setUserSkill(ctx.services, ctx.user, String(args.userId), args.skillKey, args.level) } }),
+  }),
+  grantCredential: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'User',
+    errors: {},
+    args: { userId: t.arg.id(), kind: t.arg.string(), issuer: t.arg.string(), expiresAt: t.arg({ type: 'DateTime', required: false }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.user.findUniqueOrThrow({
+        ...query,
+        where: { id: await grantCredential(ctx.services, ctx.user, String(args.userId), args.kind, args.issuer, args.expiresAt ?? null) },
+      }),
+  }),
+}));

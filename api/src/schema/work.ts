@@ -1,0 +1,231 @@
+import { builder } from './builder.ts';
+import { canSeeAnnotation, canSeeWorkOnTask, seesAllWork } from './access.ts';
+import { claimNextReview, claimNextTask, heartbeat, saveDraft, submitAnnotation, submitAuditVerdict, submitReview } from '../services/work.ts';
+import { DomainError } from '../errors.ts';
+
+builder.prismaObject('Task', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.exposeString('status'),
+    round: t.exposeInt('round'),
+    frameIndex: t.exposeInt('frameIndex', { nullable: true }),
+    requiredLevel: t.exposeInt('requiredLevel'),
+    prelabel: t.expose('prelabel', { type: 'JSON', nullable: true }),
+    modelConfidence: t.exposeFloat('modelConfidence', { nullable: true }),
+    asset: t.relation('asset', { nullable: true }),
+    campaign: t.relation('campaign'),
+    // What the annotators together produced is visible only to those who may see everyone's work.
+    agreement: t.exposeFloat('agreement', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    agreementMetric: t.exposeString('agreementMetric', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    consensus: t.expose('consensus', { type: 'JSON', nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    consensusMethod: t.exposeString('consensusMethod', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    submittedLabels: t.relation('annotations', {
+      description: "Every annotator's submitted label in the current round. Experts reviewing the task, QA and ops only.",
+      authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id),
+      query: (_args, _ctx) => ({ where: { submitted: true }, orderBy: { createdAt: 'asc' } }),
+      resolve: (query, task, _args, ctx) =>
+        ctx.services.prisma.annotation.findMany({ ...query, where: { taskId: task.id, submitted: true, assignment: { round: task.round, status: 'SUBMITTED', kind: { in: ['LABEL', 'REWORK'] } } } }),
+    }),
+  }),
+});
+
+builder.prismaObject('Assignment', {
+  authScopes: (a, ctx) => a.userId === ctx.user?.id || seesAllWork(ctx),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind'),
+    status: t.exposeString('status'),
+    round: t.exposeInt('round'),
+    slot: t.exposeInt('slot'),
+    leaseExpiresAt: t.expose('leaseExpiresAt', { type: 'DateTime' }),
+    claimedAt: t.expose('claimedAt', { type: 'DateTime' }),
+    submittedAt: t.expose('submittedAt', { type: 'DateTime', nullable: true }),
+    activeSeconds: t.exposeInt('activeSeconds'),
+    task: t.relation('task'),
+    /** The newest version (draft or submitted) of the assignee's own label. */
+    latestAnnotation: t.prismaField({
+      type: 'Annotation',
+      nullable: true,
+      authScopes: (a, _args, ctx) => a.userId === ctx.user?.id || seesAllWork(ctx),
+      resolve: (query, a, _args, ctx) => ctx.services.prisma.annotation.findFirst({ ...query, where: { assignmentId: a.id }, orderBy: { version: 'desc' } }),
+    }),
+  }),
+});
+
+builder.prismaObject('Annotation', {
+  // Defence in depth for double-blind: whatever path reaches an annotation, this check runs.
+  authScopes: (an, ctx) => canSeeAnnotation(ctx, an),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    version: t.exposeInt('version'),
+    data: t.expose('data', { type: 'JSON' }),
+    submitted: t.exposeBoolean('submitted'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    annotator: t.relation('user'),
+  }),
+});
+
+builder.prismaObject('Review', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    decision: t.exposeString('decision'),
+    data: t.expose('data', { type: 'JSON' }),
+    comment: t.exposeString('comment'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObject('QaAudit', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    qaRound: t.exposeInt('qaRound'),
+    stratum: t.exposeString('stratum'),
+    verdict: t.exposeString('verdict', { nullable: true }),
+    notes: t.exposeString('notes'),
+    auditedAt: t.expose('auditedAt', { type: 'DateTime', nullable: true }),
+    task: t.relation('task'),
+    batch: t.relation('batch'),
+  }),
+});
+
+builder.prismaObject('LedgerEntry', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind'),
+    amountCents: t.exposeInt('amountCents'),
+    currency: t.exposeString('currency'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    user: t.relation('user', { nullable: true }),
+  }),
+});
+
+const Verdict = builder.enumType('QaVerdict', { values: ['PASS', 'FAIL'] as const });
+
+builder.queryFields((t) => ({
+  myAssignments: t.withAuth({ authenticated: true }).prismaField({
+    type: ['Assignment'],
+    args: { active: t.arg.boolean({ required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.assignment.findMany({ ...query, where: { userId: ctx.user.id, ...(args.active ? { status: 'ACTIVE' } : {}) }, orderBy: { claimedAt: 'desc' }, take: 200 }),
+  }),
+  assignment: t.withAuth({ authenticated: true }).prismaField({
+    type: 'Assignment',
+    nullable: true,
+    errors: {},
+    args: { id: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const a = await ctx.services.prisma.assignment.findUnique({ ...query, where: { id: String(args.id) } });
+      // Others' assignments look exactly like missing ones.
+      if (!a || (a.userId !== ctx.user.id && !seesAllWork(ctx))) throw new DomainError('NOT_FOUND', `assignment ${String(args.id)} was not found`);
+      return a;
+    },
+  }),
+  task: t.withAuth({ authenticated: true }).prismaField({
+    type: 'Task',
+    nullable: true,
+    errors: {},
+    args: { id: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const id = String(args.id);
+      const mine = await ctx.services.prisma.assignment.findFirst({ where: { taskId: id, userId: ctx.user.id }, select: { id: true } });
+      if (!mine && !seesAllWork(ctx)) throw new DomainError('NOT_FOUND', `task ${id} was not found`);
+      return ctx.services.prisma.task.findUnique({ ...query, where: { id } });
+    },
+  }),
+  reviewQueue: t.withAuth({ role: 'EXPERT' }).prismaField({
+    type: ['Assignment'],
+    resolve: (query, _root, _args, ctx) =>
+      ctx.services.prisma.assignment.findMany({ ...query, where: { userId: ctx.user.id, kind: 'REVIEW', status: 'ACTIVE' }, orderBy: { claimedAt: 'asc' } }),
+  }),
+  auditQueue: t.withAuth({ anyRole: ['QA_AUDITOR', 'ADMIN'] }).prismaField({
+    type: ['QaAudit'],
+    args: { batchId: t.arg.id({ required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.qaAudit.findMany({
+        ...query,
+        where: { verdict: null, batch: { stage: 'QA' }, ...(args.batchId ? { batchId: String(args.batchId) } : {}), task: { assignments: { none: { userId: ctx.user.id } } } },
+        orderBy: [{ batchId: 'asc' }, { taskId: 'asc' }],
+        take: 500,
+      }),
+  }),
+  ledger: t.withAuth({ anyRole: ['FINANCE', 'ADMIN'] }).prismaField({
+    type: ['LedgerEntry'],
+    args: { campaignId: t.arg.id(), take: t.arg.int({ required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.ledgerEntry.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: Math.min(args.take ?? 200, 1000) }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  claimNextTask: t.withAuth({ role: 'ANNOTATOR' }).prismaField({
+    type: 'Assignment',
+    errors: {},
+    description: 'Claims a blind slot of the next task your skills match (or returns your active claim).',
+    args: { campaignId: t.arg.id({ required: false }) },
+    resolve: async (query, _root, args, ctx) => {
+      const id = await claimNextTask(ctx.services, ctx.user, args.campaignId ? String(args.campaignId) : null);
+      return ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+  heartbeat: t.withAuth({ authenticated: true }).prismaField({
+    type: 'Assignment',
+    errors: {},
+    args: { assignmentId: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await heartbeat(ctx.services, ctx.user, String(args.assignmentId)) } }),
+  }),
+  saveDraft: t.withAuth({ authenticated: true }).prismaField({
+    type: 'Annotation',
+    errors: {},
+    args: { assignmentId: t.arg.id(), data: t.arg({ type: 'JSON' }) },
+    resolve: async (query, _root, args, ctx) => ctx.services.prisma.annotation.findUniqueOrThrow({ ...query, where: { id: await saveDraft(ctx.services, ctx.user, String(args.assignmentId), args.data) } }),
+  }),
+  submitAnnotation: t.withAuth({ authenticated: true }).prismaField({
+    type: 'Annotation',
+    errors: {},
+    args: { assignmentId: t.arg.id(), data: t.arg({ type: 'JSON' }), idempotencyKey: t.arg.string() },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.annotation.findUniqueOrThrow({
+        ...query,
+        where: { id: await submitAnnotation(ctx.services, ctx.user, { assignmentId: String(args.assignmentId), data: args.data, idempotencyKey: args.idempotencyKey }) },
+      }),
+  }),
+  claimNextReview: t.withAuth({ role: 'EXPERT' }).prismaField({
+    type: 'Assignment',
+    errors: {},
+    resolve: async (query, _root, _args, ctx) => ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await claimNextReview(ctx.services, ctx.user) } }),
+  }),
+  submitReview: t.withAuth({ role: 'EXPERT' }).prismaField({
+    type: 'Review',
+    errors: {},
+    args: {
+      assignmentId: t.arg.id(),
+      chosenAnnotationId: t.arg.id({ required: false }),
+      correctedData: t.arg({ type: 'JSON', required: false }),
+      comment: t.arg.string({ required: false }),
+      idempotencyKey: t.arg.string(),
+    },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.review.findUniqueOrThrow({
+        ...query,
+        where: {
+          id: await submitReview(ctx.services, ctx.user, {
+            assignmentId: String(args.assignmentId),
+            chosenAnnotationId: args.chosenAnnotationId ? String(args.chosenAnnotationId) : null,
+            correctedData: args.correctedData,
+            comment: args.comment ?? null,
+            idempotencyKey: args.idempotencyKey,
+          }),
+        },
+      }),
+  }),
+  submitAuditVerdict: t.withAuth({ role: 'QA_AUDITOR' }).prismaField({
+    type: 'QaAudit',
+    errors: {},
+    args: { auditId: t.arg.id(), verdict: t.arg({ type: Verdict }), notes: t.arg.string({ required: false }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.qaAudit.findUniqueOrThrow({
+        ...query,
+        where: { id: await submitAuditVerdict(ctx.services, ctx.user, { auditId: String(args.auditId), verdict: args.verdict, notes: args.notes ?? null }) },
+      }),
+  }),
+}));

@@ -1,0 +1,144 @@
+// People, skills, credentials, pay rates and campaigns: what operations managers and admins set up.
+import { z } from 'zod';
+import type { Prisma, Role } from '@suture/db';
+import { labelSchemaSchema, qaSettingsSchema } from '@suture/workflows/domain/label-schema';
+import { appendAudit } from '@suture/workflows/services/audit-log';
+import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import type { AuthUser } from '../auth/sessions.ts';
+import type { Services } from '../context.ts';
+import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new InvalidInputError(`invalid ${what}`, result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+}
+
+export async function login(services: Services, email: string, password: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
+  const user = await services.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  // Same message whether the email exists or not.
+  if (!user || !user.active || !(await verifyPassword(password, user.passwordHash))) throw new DomainError('UNAUTHENTICATED', 'wrong email or password');
+  const session = await services.sessions.create(user.id);
+  await services.prisma.$transaction((tx) => appendAudit(tx, { actorId: user.id, action: 'user.login', entityType: 'User', entityId: user.id }));
+  return { ...session, userId: user.id };
+}
+
+const registerSchema = z.object({
+  email: z.string().trim().toLowerCase().email(),
+  name: z.string().trim().min(1).max(200),
+  password: z.string().min(10, 'passwords need at least 10 characters'),
+  roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
+});
+
+export async function registerUser(services: Services, actor: AuthUser, input: unknown): Promise<string> {
+  const data = parseOrThrow(registerSchema, input, 'user');
+  if (data.roles.includes('ADMIN') && !actor.roles.includes('ADMIN')) throw new DomainError('FORBIDDEN', 'only an admin can create admins');
+  const exists = await services.prisma.user.findUnique({ where: { email: data.email }, select: { id: true } });
+  if (exists) throw new DomainError('CONFLICT', 'a user with this email exists');
+  const passwordHash = await hashPassword(data.password);
+  return services.prisma.$transaction(async (tx) => {
+    const user = await tx.user.create({ data: { email: data.email, name: data.name, passwordHash, roles: data.roles as Role[] } });
+    await appendAudit(tx, { actorId: actor.id, action: 'user.registered', entityType: 'User', entityId: user.id, data: { roles: data.roles } });
+    return user.id;
+  });
+}
+
+export async function upsertSkill(services: Services, actor: AuthUser, key: string, name: string): Promise<string> {
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) throw new InvalidInputError('skill key: use lowercase letters, digits, - and _');
+  return services.prisma.$transaction(async (tx) => {
+    const skill = await tx.skill.upsert({ where: { key }, create: { key, name }, update: { name } });
+    await appendAudit(tx, { actorId: actor.id, action: 'skill.upserted', entityType: 'Skill', entityId: skill.id });
+    return skill.id;
+  });
+}
+
+export async function setUserSkill(services: Services, actor: AuthUser, userId: string, skillKey: string, level: number): Promise<string> {
+  if (!Number.isInteger(level) || level < 1 || level > 5) throw new InvalidInputError('level must be an integer from 1 (novice) to 5 (expert)');
+  return services.prisma.$transaction(async (tx) => {
+    const skill = await tx.skill.findUnique({ where: { key: skillKey } });
+    if (!skill) throw new NotFoundError(`skill '${skillKey}'`);
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
+    if (!user) throw new NotFoundError('user');
+    await tx.userSkill.upsert({ where: { userId_skillId: { userId, skillId: skill.id } }, create: { userId, skillId: skill.id, level }, update: { level } });
+    await appendAudit(tx, { actorId: actor.id, action: 'user.skill-set', entityType: 'User', entityId: userId, data: { skill: skillKey, level } });
+    return userId;
+  });
+}
+
+export async function grantCredential(services: Services, actor: AuthUser, userId: string, kind: string, issuer: string, expiresAt: Date | null): Promise<string> {
+  if (!kind.trim() || !issuer.trim()) throw new InvalidInputError('credential kind and issuer are required');
+  return services.prisma.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
+    if (!user) throw new NotFoundError('user');
+    await tx.credential.upsert({ where: { userId_kind: { userId, kind } }, create: { userId, kind, issuer, expiresAt }, update: { issuer, expiresAt, verifiedAt: new Date() } });
+    await appendAudit(tx, { actorId: actor.id, action: 'user.credential-granted', entityType: 'User', entityId: userId, data: { kind } });
+    return userId;
+  });
+}
+
+const campaignSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5000).default(''),
+  labelSchema: z.unknown(),
+  guidelines: z.string().max(100_000).default(''),
+  overlap: z.number().int().min(2, 'overlap must be at least 2 independent labels per task').max(10),
+  agreementThreshold: z.number().min(0).max(1),
+  qaSettings: z.unknown().default({}),
+  budgetCents: z.number().int().min(0).default(0),
+  claimSlaSeconds: z.number().int().min(30).max(7 * 24 * 3600).default(1800),
+  reviewCredential: z.string().trim().min(1).nullable().default(null),
+  prelabelModelKey: z.string().trim().min(1).nullable().default(null),
+  requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
+  payRates: z.array(z.object({ kind: z.enum(['LABEL', 'REVIEW', 'AUDIT', 'REWORK']), amountCents: z.number().int().min(0) })).default([]),
+});
+
+export async function createCampaign(services: Services, actor: AuthUser, input: unknown): Promise<string> {
+  const data = parseOrThrow(campaignSchema, input, 'campaign');
+  const labelSchema = parseOrThrow(labelSchemaSchema, data.labelSchema, 'label schema');
+  const qaSettings = parseOrThrow(qaSettingsSchema, data.qaSettings, 'QA settings');
+  return services.prisma.$transaction(async (tx) => {
+    const skills = await tx.skill.findMany({ where: { key: { in: data.requiredSkills.map((s) => s.key) } } });
+    const missing = data.requiredSkills.filter((s) => !skills.some((k) => k.key === s.key)).map((s) => s.key);
+    if (missing.length) throw new InvalidInputError('unknown skills', missing.map((m) => `'${m}' does not exist; create it first`));
+    const campaign = await tx.campaign.create({
+      data: {
+        name: data.name,
+        description: data.description,
+        labelSchema: labelSchema as Prisma.InputJsonValue,
+        guidelines: data.guidelines,
+        overlap: data.overlap,
+        agreementThreshold: data.agreementThreshold,
+        qaSettings: qaSettings as Prisma.InputJsonValue,
+        budgetCents: data.budgetCents,
+        claimSlaSeconds: data.claimSlaSeconds,
+        reviewCredential: data.reviewCredential,
+        prelabelModelKey: data.prelabelModelKey,
+        createdById: actor.id,
+        skills: { create: data.requiredSkills.map((s) => ({ skillId: skills.find((k) => k.key === s.key)!.id, minLevel: s.minLevel })) },
+        payRates: { create: data.payRates.map((r) => ({ kind: r.kind, amountCents: r.amountCents })) },
+      },
+    });
+    await appendAudit(tx, { actorId: actor.id, action: 'campaign.created', entityType: 'Campaign', entityId: campaign.id, data: { overlap: data.overlap } });
+    return campaign.id;
+  });
+}
+
+export async function setCampaignStatus(services: Services, actor: AuthUser, campaignId: string, status: 'DRAFT' | 'ACTIVE' | 'PAUSED' | 'CLOSED'): Promise<string> {
+  return services.prisma.$transaction(async (tx) => {
+    const campaign = await tx.campaign.findUnique({ where: { id: campaignId }, select: { id: true } });
+    if (!campaign) throw new NotFoundError('campaign');
+    await tx.campaign.update({ where: { id: campaignId }, data: { status } });
+    await appendAudit(tx, { actorId: actor.id, action: 'campaign.status', entityType: 'Campaign', entityId: campaignId, data: { status } });
+    return campaignId;
+  });
+}
+
+export async function updateGuidelines(services: Services, actor: AuthUser, campaignId: string, guidelines: string): Promise<string> {
+  return services.prisma.$transaction(async (tx) => {
+    const campaign = await tx.campaign.findUnique({ where: { id: campaignId }, select: { guidelinesVersion: true } });
+    if (!campaign) throw new NotFoundError('campaign');
+    await tx.campaign.update({ where: { id: campaignId }, data: { guidelines, guidelinesVersion: campaign.guidelinesVersion + 1 } });
+    await appendAudit(tx, { actorId: actor.id, action: 'campaign.guidelines', entityType: 'Campaign', entityId: campaignId, data: { version: campaign.guidelinesVersion + 1 } });
+    return campaignId;
+  });
+}

@@ -1,0 +1,106 @@
+// Batches: a set of tasks over a campaign's assets, run by one batchLifecycle workflow.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { batchState, batchWorkflowId, type BatchLifecycleState } from '@suture/workflows/lifecycle/definitions';
+import { appendAudit } from '@suture/workflows/services/audit-log';
+import type { AuthUser } from '../auth/sessions.ts';
+import type { Services } from '../context.ts';
+import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
+
+export const MAX_TASKS_PER_BATCH = 100_000;
+
+export async function createBatch(services: Services, actor: AuthUser, input: { campaignId: string; name: string; assetIds: string[]; frames?: number[] | null }): Promise<string> {
+  if (!input.name.trim()) throw new InvalidInputError('give the batch a name');
+  if (input.assetIds.length === 0) throw new InvalidInputError('a batch needs at least one asset');
+  const frames = input.frames && input.frames.length > 0 ? input.frames : [null];
+  if (frames.some((f) => f !== null && (!Number.isInteger(f) || f < 0))) throw new InvalidInputError('frames must be non-negative integers');
+  if (input.assetIds.length * frames.length > MAX_TASKS_PER_BATCH) throw new InvalidInputError(`a batch holds at most ${MAX_TASKS_PER_BATCH} tasks; split it`);
+  return services.prisma.$transaction(async (tx) => {
+    const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true, status: true } });
+    if (!campaign) throw new NotFoundError('campaign');
+    if (campaign.status === 'CLOSED') throw new DomainError('CONFLICT', 'the campaign is closed');
+    const unique = [...new Set(input.assetIds)];
+    const assets = await tx.asset.findMany({ where: { id: { in: unique }, campaignId: campaign.id }, select: { id: true, status: true } });
+    const missing = unique.filter((id) => !assets.some((a) => a.id === id));
+    if (missing.length) throw new InvalidInputError('assets not in this campaign', missing.map((m) => `asset ${m}`));
+    const notUploaded = assets.filter((a) => a.status === 'AWAITING_UPLOAD').map((a) => a.id);
+    if (notUploaded.length) throw new InvalidInputError('assets still uploading', notUploaded.map((m) => `asset ${m}`));
+    const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: input.name.trim() } });
+    await tx.task.createMany({ data: unique.flatMap((assetId) => frames.map((frameIndex) => ({ batchId: batch.id, campaignId: campaign.id, assetId, frameIndex }))) });
+    await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks: unique.length * frames.length } });
+    return batch.id;
+  });
+}
+
+export async function startBatch(services: Services, actor: AuthUser, batchId: string): Promise<string> {
+  const { prisma, temporal, config } = services;
+  const batch = await prisma.batch.findUnique({ where: { id: batchId }, include: { campaign: { select: { status: true } } } });
+  if (!batch) throw new NotFoundError('batch');
+  if (batch.campaign.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'activate the campaign before starting its batches');
+  const workflowId = batchWorkflowId(batch.id);
+  try {
+    await temporal.workflow.start('batchLifecycle', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ batchId: batch.id, pollSeconds: config.BATCH_POLL_SECONDS }] });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  if (batch.workflowId !== workflowId) {
+    await prisma.$transaction(async (tx) => {
+      await tx.batch.update({ where: { id: batch.id }, data: { workflowId, status: 'RUNNING', startedAt: new Date() } });
+      await appendAudit(tx, { actorId: actor.id, action: 'batch.started', entityType: 'Batch', entityId: batch.id });
+    });
+  }
+  return batch.id;
+}
+
+export interface BatchProgress {
+  total: number;
+  pending: number;
+  open: number;
+  labeled: number;
+  inReview: number;
+  accepted: number;
+  excluded: number;
+  labelsSubmitted: number;
+  labelsNeeded: number;
+  qaSampled: number;
+  qaAudited: number;
+  qaFailed: number;
+}
+
+/** Progress read straight from PostgreSQL (the workflow mirrors its state there). */
+export async function batchProgress(services: Services, batchId: string): Promise<BatchProgress> {
+  const { prisma } = services;
+  const [rows, [labels], [qa]] = await Promise.all([
+    prisma.$queryRaw<Array<{ status: string; n: bigint }>>`SELECT status::text AS status, count(*)::bigint AS n FROM "Task" WHERE "batchId" = ${batchId}::uuid GROUP BY status`,
+    prisma.$queryRaw<Array<{ submitted: bigint; needed: bigint }>>`
+      SELECT (SELECT count(*) FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId" WHERE t."batchId" = ${batchId}::uuid AND a.kind IN ('LABEL','REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted,
+             (SELECT coalesce(sum(c.overlap), 0) FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId" WHERE t."batchId" = ${batchId}::uuid AND t.status <> 'EXCLUDED')::bigint AS needed`,
+    prisma.$queryRaw<Array<{ sampled: bigint; audited: bigint; failed: bigint }>>`
+      SELECT count(*)::bigint AS sampled, count(q.verdict)::bigint AS audited, count(*) FILTER (WHERE q.verdict = 'FAIL')::bigint AS failed
+      FROM "QaAudit" q JOIN "Batch" b ON b.id = q."batchId" AND q."qaRound" = b."qaRound" WHERE q."batchId" = ${batchId}::uuid`,
+  ]);
+  const n = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
+  return {
+    total: rows.reduce((s, r) => s + Number(r.n), 0) - n('EXCLUDED'),
+    pending: n('PENDING'),
+    open: n('OPEN'),
+    labeled: n('LABELED'),
+    inReview: n('IN_REVIEW'),
+    accepted: n('ACCEPTED'),
+    excluded: n('EXCLUDED'),
+    labelsSubmitted: Number(labels?.submitted ?? 0),
+    labelsNeeded: Number(labels?.needed ?? 0),
+    qaSampled: Number(qa?.sampled ?? 0),
+    qaAudited: Number(qa?.audited ?? 0),
+    qaFailed: Number(qa?.failed ?? 0),
+  };
+}
+
+/** The workflow's own view (stage, QA round), for operators; null when the workflow is not running. */
+export async function lifecycleState(services: Services, batchId: string): Promise<BatchLifecycleState | null> {
+  try {
+    return await services.temporal.workflow.getHandle(batchWorkflowId(batchId)).query(batchState);
+  } catch {
+    // Not started, finished and closed, or Temporal unreachable: the database mirror still answers.
+    return null;
+  }
+}

@@ -1,0 +1,130 @@
+// Per-annotator metrics as DESIGN.md defines them. A read model: one query per figure family.
+import type { Services } from '../context.ts';
+import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
+import { taskAgreement } from '@suture/workflows/lifecycle/quality-adapter';
+import { NotFoundError } from '../errors.ts';
+
+export interface AnnotatorMetrics {
+  userId: string;
+  name: string;
+  labelsSubmitted: number;
+  acceptedLabels: number;
+  activeHours: number;
+  /** Accepted labels per hour of active time. */
+  throughputPerHour: number | null;
+  /** Accepted labels per calendar day with any submission. */
+  throughputPerDay: number | null;
+  /** Mean active seconds per submitted task. */
+  secondsPerTask: number | null;
+  costCents: number;
+  costPerAcceptedLabelCents: number | null;
+  /** Mean agreement of this annotator's labels with the consensus of accepted tasks. */
+  agreementWithConsensus: number | null;
+  /** Mean pairwise agreement with the other annotators of the same tasks. */
+  agreementWithPeers: number | null;
+  /** Share of this annotator's QA-audited tasks that passed. */
+  qaPassRate: number | null;
+}
+
+export async function annotatorMetrics(services: Services, campaignId: string): Promise<AnnotatorMetrics[]> {
+  const { prisma } = services;
+  const campaign = await prisma.campaign.findUnique({ where: { id: campaignId }, select: { labelSchema: true } });
+  if (!campaign) throw new NotFoundError('campaign');
+  const schema = labelSchemaSchema.parse(campaign.labelSchema);
+  const [work, cost, labels, qa] = await Promise.all([
+    prisma.$queryRaw<Array<{ userId: string; name: string; submitted: bigint; accepted: bigint; active: bigint; days: bigint }>>`
+      SELECT a."userId", u.name,
+             count(*)::bigint AS submitted,
+             count(*) FILTER (WHERE t.status = 'ACCEPTED' AND t.round = a.round)::bigint AS accepted,
+             coalesce(sum(a."activeSeconds"), 0)::bigint AS active,
+             count(DISTINCT date_trunc('day', a."submittedAt"))::bigint AS days
+      FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId" JOIN "User" u ON u.id = a."userId"
+      WHERE t."campaignId" = ${campaignId}::uuid AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
+      GROUP BY a."userId", u.name`,
+    prisma.$queryRaw<Array<{ userId: string; cents: bigint }>>`
+      SELECT "userId", sum("amountCents")::bigint AS cents FROM "LedgerEntry" WHERE "campaignId" = ${campaignId}::uuid AND "userId" IS NOT NULL GROUP BY "userId"`,
+    prisma.$queryRaw<Array<{ taskId: string; userId: string; data: unknown; consensus: unknown; round: number }>>`
+      SELECT an."taskId", an."userId", an.data, t.consensus, a.round
+      FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId"
+      WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`,
+    prisma.$queryRaw<Array<{ userId: string; passed: bigint; audited: bigint }>>`
+      SELECT a."userId", count(*) FILTER (WHERE q.verdict = 'PASS')::bigint AS passed, count(q.verdict)::bigint AS audited
+      FROM "QaAudit" q JOIN "Assignment" a ON a."taskId" = q."taskId" AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
+      JOIN "Task" t ON t.id = q."taskId"
+      WHERE t."campaignId" = ${campaignId}::uuid AND q.verdict IS NOT NULL
+      GROUP BY a."userId"`,
+  ]);
+  const byTask = new Map<string, Array<{ userId: string; data: unknown; consensus: unknown }>>();
+  for (const l of labels) {
+    const list = byTask.get(l.taskId) ?? [];
+    list.push(l);
+    byTask.set(l.taskId, list);
+  }
+  const vsConsensus = new Map<string, number[]>();
+  const vsPeers = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
+  for (const list of byTask.values()) {
+    for (const l of list) {
+      if (l.consensus !== null && l.consensus !== undefined) {
+        push(vsConsensus, l.userId, taskAgreement(schema.geometry, [{ annotationId: 'a', userId: l.userId, data: l.data }, { annotationId: 'c', userId: 'consensus', data: l.consensus }]).value);
+      }
+      for (const other of list) {
+        if (other.userId === l.userId) continue;
+        push(vsPeers, l.userId, taskAgreement(schema.geometry, [{ annotationId: 'a', userId: l.userId, data: l.data }, { annotationId: 'b', userId: other.userId, data: other.data }]).value);
+      }
+    }
+  }
+  const mean = (xs: number[] | undefined) => (xs && xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : null);
+  return work
+    .map((w) => {
+      const accepted = Number(w.accepted);
+      const activeHours = Number(w.active) / 3600;
+      const costCents = Number(cost.find((c) => c.userId === w.userId)?.cents ?? 0);
+      const q = qa.find((r) => r.userId === w.userId);
+      return {
+        userId: w.userId,
+        name: w.name,
+        labelsSubmitted: Number(w.submitted),
+        acceptedLabels: accepted,
+        activeHours,
+        throughputPerHour: activeHours > 0 ? accepted / activeHours : null,
+        throughputPerDay: Number(w.days) > 0 ? accepted / Number(w.days) : null,
+        secondsPerTask: Number(w.submitted) > 0 ? Number(w.active) / Number(w.submitted) : null,
+        costCents,
+        costPerAcceptedLabelCents: accepted > 0 ? costCents / accepted : null,
+        agreementWithConsensus: mean(vsConsensus.get(w.userId)),
+        agreementWithPeers: mean(vsPeers.get(w.userId)),
+        qaPassRate: q && Number(q.audited) > 0 ? Number(q.passed) / Number(q.audited) : null,
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface CostReport {
+  totalCents: number;
+  byKind: Array<{ kind: string; cents: number; entries: number }>;
+  acceptedLabels: number;
+  /** All ledger cost of the campaign / accepted labels. */
+  costPerAcceptedLabelCents: number | null;
+  budgetCents: number;
+}
+
+export async function costReport(services: Services, campaignId: string): Promise<CostReport> {
+  const { prisma } = services;
+  const campaign = await prisma.campaign.findUnique({ where: { id: campaignId }, select: { budgetCents: true } });
+  if (!campaign) throw new NotFoundError('campaign');
+  const [byKind, [accepted]] = await Promise.all([
+    prisma.$queryRaw<Array<{ kind: string; cents: bigint; entries: bigint }>>`
+      SELECT kind::text AS kind, sum("amountCents")::bigint AS cents, count(*)::bigint AS entries FROM "LedgerEntry" WHERE "campaignId" = ${campaignId}::uuid GROUP BY kind ORDER BY kind`,
+    prisma.$queryRaw<Array<{ n: bigint }>>`SELECT count(*)::bigint AS n FROM "Task" WHERE "campaignId" = ${campaignId}::uuid AND status = 'ACCEPTED'`,
+  ]);
+  const totalCents = byKind.reduce((s, r) => s + Number(r.cents), 0);
+  const acceptedLabels = Number(accepted?.n ?? 0);
+  return {
+    totalCents,
+    byKind: byKind.map((r) => ({ kind: r.kind, cents: Number(r.cents), entries: Number(r.entries) })),
+    acceptedLabels,
+    costPerAcceptedLabelCents: acceptedLabels > 0 ? totalCents / acceptedLabels : null,
+    budgetCents: campaign.budgetCents,
+  };
+}

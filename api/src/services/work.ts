@@ -1,0 +1,255 @@
+// The annotator's and expert's work: claim, heartbeat, drafts, submission, review, audit verdicts.
+// Rules live here: ownership, leases, double-blind slots, idempotency, and the ledger entry per event.
+import { Prisma, type Assignment } from '@suture/db';
+import { labelSchemaSchema, parseAnnotation } from '@suture/workflows/domain/label-schema';
+import { appendAudit } from '@suture/workflows/services/audit-log';
+import { recordPayable } from '@suture/workflows/services/ledger';
+import type { AuthUser } from '../auth/sessions.ts';
+import type { Services } from '../context.ts';
+import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { nudgeBatch, nudgeTask } from './temporal.ts';
+
+/** Gaps between heartbeats longer than this are idle time and do not count as active. */
+export const IDLE_GAP_SECONDS = 60;
+
+/**
+ * Claims the next open slot this annotator may take: one SQL statement that locks the first eligible
+ * task with FOR UPDATE SKIP LOCKED, picks its lowest free blind slot and inserts the assignment.
+ * Skill match: every skill the campaign requires at the campaign's minimum level, and the task's
+ * required level at most the annotator's level. Returns the annotator's active claim if it has one.
+ */
+export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<string> {
+  const { prisma } = services;
+  const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
+    SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+    WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK') AND a."leaseExpiresAt" > now()
+      AND (${campaignId}::uuid IS NULL OR t."campaignId" = ${campaignId}::uuid)
+    ORDER BY a."claimedAt" LIMIT 1`;
+  if (existing) return existing.id;
+  const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>(claimSql(user.id, campaignId));
+  if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
+  return claimed.id;
+}
+
+/** The claim statement, shared with the benchmark's bare-SQL baseline. */
+export function claimSql(userId: string, campaignId: string | null): Prisma.Sql {
+  return Prisma.sql`
+    WITH eligible AS (
+      SELECT c.id AS campaign_id, c.overlap, c."claimSlaSeconds" AS sla,
+             COALESCE(MIN(us.level), (SELECT MAX(level) FROM "UserSkill" WHERE "userId" = ${userId}::uuid), 1) AS lvl
+      FROM "Campaign" c
+      LEFT JOIN "CampaignSkill" cs ON cs."campaignId" = c.id
+      LEFT JOIN "UserSkill" us ON us."skillId" = cs."skillId" AND us."userId" = ${userId}::uuid
+      WHERE c.status = 'ACTIVE' AND (${campaignId}::uuid IS NULL OR c.id = ${campaignId}::uuid)
+      GROUP BY c.id
+      HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
+    ),
+    candidate AS (
+      SELECT t.id, t.round, e.overlap, e.sla
+      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
+      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."requiredLevel" <= e.lvl
+        AND NOT EXISTS (
+          SELECT 1 FROM "Assignment" a
+          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
+            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT 1
+      FOR UPDATE OF t SKIP LOCKED
+    ),
+    slot AS (
+      SELECT c.id AS task_id, c.round, c.sla,
+             (SELECT MIN(s) FROM generate_series(1, c.overlap) s
+              WHERE NOT EXISTS (
+                SELECT 1 FROM "Assignment" a
+                WHERE a."taskId" = c.id AND a.round = c.round AND a.kind IN ('LABEL', 'REWORK')
+                  AND a.slot = s AND a.status IN ('ACTIVE', 'SUBMITTED'))) AS slot
+      FROM candidate c
+    ),
+    taken AS (
+      UPDATE "Task" t SET "openSlots" = t."openSlots" - 1
+      FROM slot WHERE t.id = slot.task_id AND slot.slot IS NOT NULL
+      RETURNING t.id
+    )
+    INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
+    SELECT gen_random_uuid(), slot.task_id, ${userId}::uuid,
+           (CASE WHEN slot.round > 0 THEN 'REWORK' ELSE 'LABEL' END)::"WorkKind",
+           slot.round, slot.slot, 'ACTIVE', now() + make_interval(secs => slot.sla), now(), now(), 0
+    FROM slot JOIN taken ON taken.id = slot.task_id
+    RETURNING "id"`;
+}
+
+async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string): Promise<Assignment> {
+  const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Assignment" WHERE id = ${assignmentId}::uuid FOR UPDATE`;
+  const assignment = row ? await tx.assignment.findUnique({ where: { id: assignmentId } }) : null;
+  // Someone else's assignment is reported as missing: its existence is not the caller's business.
+  if (!assignment || assignment.userId !== user.id) throw new NotFoundError(`assignment ${assignmentId}`);
+  if (assignment.status === 'EXPIRED' || assignment.status === 'RELEASED' || (assignment.status === 'ACTIVE' && assignment.leaseExpiresAt.getTime() < Date.now())) {
+    throw new DomainError('LEASE_EXPIRED', 'this claim has expired and the task went back to the queue; claim a new task');
+  }
+  return assignment;
+}
+
+function activeSecondsSince(last: Date, now: Date): number {
+  const gap = Math.max(0, (now.getTime() - last.getTime()) / 1000);
+  return gap > IDLE_GAP_SECONDS ? 0 : Math.round(gap);
+}
+
+export async function heartbeat(services: Services, user: AuthUser, assignmentId: string): Promise<string> {
+  await services.prisma.$transaction(async (tx) => {
+    const a = await ownActiveAssignment(tx, user, assignmentId);
+    if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted');
+    const now = new Date();
+    await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+  });
+  return assignmentId;
+}
+
+async function validatedLabel(tx: Prisma.TransactionClient, taskId: string, data: unknown): Promise<Prisma.InputJsonValue> {
+  const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { campaign: { select: { labelSchema: true } } } });
+  const parsed = parseAnnotation(labelSchemaSchema.parse(task.campaign.labelSchema), data);
+  if (!parsed.ok) throw new InvalidInputError('the label does not fit the campaign schema', parsed.problems);
+  return parsed.value as Prisma.InputJsonValue;
+}
+
+export async function saveDraft(services: Services, user: AuthUser, assignmentId: string, data: unknown): Promise<string> {
+  return services.prisma.$transaction(async (tx) => {
+    const a = await ownActiveAssignment(tx, user, assignmentId);
+    if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted; drafts are closed');
+    const value = await validatedLabel(tx, a.taskId, data);
+    const last = await tx.annotation.findFirst({ where: { assignmentId }, orderBy: { version: 'desc' }, select: { version: true } });
+    const now = new Date();
+    await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+    const created = await tx.annotation.create({ data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false } });
+    return created.id;
+  });
+}
+
+/** Submits the final label. The idempotency key makes retries (network, browser crash) safe. */
+export async function submitAnnotation(services: Services, user: AuthUser, input: { assignmentId: string; data: unknown; idempotencyKey: string }): Promise<string> {
+  if (!/^[A-Za-z0-9_:.-]{8,128}$/.test(input.idempotencyKey)) throw new InvalidInputError('idempotencyKey must be 8-128 characters of letters, digits, _ : . -');
+  const { prisma } = services;
+  const previous = await prisma.annotation.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true, assignmentId: true, userId: true } });
+  if (previous) {
+    if (previous.userId !== user.id || previous.assignmentId !== input.assignmentId) throw new DomainError('CONFLICT', 'this idempotency key was used for another submission');
+    return previous.id;
+  }
+  const result = await prisma.$transaction(async (tx) => {
+    const a = await ownActiveAssignment(tx, user, input.assignmentId);
+    if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this assignment is already submitted');
+    const value = await validatedLabel(tx, a.taskId, input.data);
+    const last = await tx.annotation.findFirst({ where: { assignmentId: a.id }, orderBy: { version: 'desc' }, select: { version: true } });
+    const now = new Date();
+    const annotation = await tx.annotation.create({
+      data: { assignmentId: a.id, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: true, idempotencyKey: input.idempotencyKey },
+    });
+    await tx.assignment.update({ where: { id: a.id }, data: { status: 'SUBMITTED', submittedAt: now, lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+    const task = await tx.task.findUniqueOrThrow({ where: { id: a.taskId }, select: { id: true, batchId: true, campaignId: true, round: true, campaign: { select: { overlap: true } } } });
+    const submitted = await tx.assignment.count({ where: { taskId: task.id, round: a.round, kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' } });
+    if (submitted >= task.campaign.overlap) await tx.task.updateMany({ where: { id: task.id, status: 'OPEN' }, data: { status: 'LABELED' } });
+    await recordPayable(tx, { campaignId: task.campaignId, batchId: task.batchId, taskId: task.id, userId: user.id, kind: a.kind === 'REWORK' ? 'REWORK' : 'LABEL', idempotencyKey: `label:${a.id}` });
+    await appendAudit(tx, { actorId: user.id, action: 'annotation.submitted', entityType: 'Task', entityId: task.id, data: { assignmentId: a.id, round: a.round, slot: a.slot, version: annotation.version } });
+    return { annotationId: annotation.id, taskId: task.id, round: a.round };
+  });
+  await nudgeTask(services, result.taskId, result.round);
+  return result.annotationId;
+}
+
+/** An expert claims the next disagreement of a campaign whose credential they hold. */
+export async function claimNextReview(services: Services, user: AuthUser): Promise<string> {
+  const { prisma } = services;
+  const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
+    SELECT id FROM "Assignment" WHERE "userId" = ${user.id}::uuid AND kind = 'REVIEW' AND status = 'ACTIVE' AND "leaseExpiresAt" > now() ORDER BY "claimedAt" LIMIT 1`;
+  if (existing) return existing.id;
+  const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>`
+    WITH candidate AS (
+      SELECT t.id, t.round, c."claimSlaSeconds" AS sla
+      FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
+      WHERE t.status = 'IN_REVIEW' AND c.status = 'ACTIVE'
+        AND (c."reviewCredential" IS NULL OR EXISTS (
+          SELECT 1 FROM "Credential" cr WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."reviewCredential"
+            AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
+        AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind = 'REVIEW' AND a.status IN ('ACTIVE', 'SUBMITTED'))
+        -- An expert never adjudicates a task they labelled.
+        AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a."userId" = ${user.id}::uuid AND a.kind IN ('LABEL', 'REWORK'))
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT 1
+      FOR UPDATE OF t SKIP LOCKED
+    )
+    INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
+    SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
+    FROM candidate
+    RETURNING "id"`;
+  if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no disagreement is waiting for an expert with your credentials');
+  return claimed.id;
+}
+
+export async function submitReview(
+  services: Services,
+  user: AuthUser,
+  input: { assignmentId: string; chosenAnnotationId?: string | null; correctedData?: unknown; comment?: string | null; idempotencyKey: string },
+): Promise<string> {
+  const { prisma } = services;
+  const previous = await prisma.review.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true, reviewerId: true } });
+  if (previous) {
+    if (previous.reviewerId !== user.id) throw new DomainError('CONFLICT', 'this idempotency key was used for another review');
+    return previous.id;
+  }
+  if ((input.chosenAnnotationId ? 1 : 0) + (input.correctedData !== undefined && input.correctedData !== null ? 1 : 0) !== 1) {
+    throw new InvalidInputError('give exactly one of chosenAnnotationId (accept one annotator\'s label) or correctedData (your own label)');
+  }
+  const result = await prisma.$transaction(async (tx) => {
+    const a = await ownActiveAssignment(tx, user, input.assignmentId);
+    if (a.kind !== 'REVIEW') throw new ForbiddenError('this assignment is not a review');
+    if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this review is already submitted');
+    let data: Prisma.InputJsonValue;
+    if (input.chosenAnnotationId) {
+      const chosen = await tx.annotation.findFirst({ where: { id: input.chosenAnnotationId, taskId: a.taskId, submitted: true, assignment: { round: a.round } } });
+      if (!chosen) throw new InvalidInputError('chosenAnnotationId is not a submitted label of this task in this round');
+      data = chosen.data as Prisma.InputJsonValue;
+    } else {
+      data = await validatedLabel(tx, a.taskId, input.correctedData);
+    }
+    const task = await tx.task.findUniqueOrThrow({ where: { id: a.taskId }, select: { id: true, batchId: true, campaignId: true, round: true } });
+    const review = await tx.review.create({
+      data: {
+        taskId: task.id,
+        reviewerId: user.id,
+        round: a.round,
+        decision: input.chosenAnnotationId ? 'ACCEPT_ANNOTATION' : 'CORRECTED',
+        chosenAnnotationId: input.chosenAnnotationId ?? null,
+        data,
+        comment: input.comment ?? '',
+        idempotencyKey: input.idempotencyKey,
+      },
+    });
+    const now = new Date();
+    await tx.assignment.update({ where: { id: a.id }, data: { status: 'SUBMITTED', submittedAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+    await recordPayable(tx, { campaignId: task.campaignId, batchId: task.batchId, taskId: task.id, userId: user.id, kind: 'REVIEW', idempotencyKey: `review:${a.id}` });
+    await appendAudit(tx, { actorId: user.id, action: 'review.submitted', entityType: 'Task', entityId: task.id, data: { round: a.round, decision: review.decision } });
+    return { reviewId: review.id, taskId: task.id, round: a.round };
+  });
+  await nudgeTask(services, result.taskId, result.round);
+  return result.reviewId;
+}
+
+/** A QA auditor's verdict on a sampled task; giving the same verdict again is a no-op. */
+export async function submitAuditVerdict(services: Services, user: AuthUser, input: { auditId: string; verdict: 'PASS' | 'FAIL'; notes?: string | null }): Promise<string> {
+  const result = await services.prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "QaAudit" WHERE id = ${input.auditId}::uuid FOR UPDATE`;
+    if (!row) throw new NotFoundError(`audit ${input.auditId}`);
+    const audit = await tx.qaAudit.findUniqueOrThrow({ where: { id: input.auditId }, include: { batch: { select: { campaignId: true, qaRound: true, stage: true } } } });
+    if (audit.verdict) {
+      if (audit.verdict === input.verdict && audit.auditorId === user.id) return { auditId: audit.id, batchId: audit.batchId, changed: false };
+      throw new DomainError('CONFLICT', `this task already has the verdict ${audit.verdict}`);
+    }
+    if (audit.qaRound !== audit.batch.qaRound || audit.batch.stage !== 'QA') throw new DomainError('CONFLICT', 'this QA round is closed');
+    const labelled = await tx.assignment.count({ where: { taskId: audit.taskId, userId: user.id } });
+    if (labelled > 0) throw new ForbiddenError('you worked on this task; another auditor must judge it');
+    await tx.qaAudit.update({ where: { id: audit.id }, data: { verdict: input.verdict, notes: input.notes ?? '', auditorId: user.id, auditedAt: new Date() } });
+    await recordPayable(tx, { campaignId: audit.batch.campaignId, batchId: audit.batchId, taskId: audit.taskId, userId: user.id, kind: 'AUDIT', idempotencyKey: `audit:${audit.id}` });
+    await appendAudit(tx, { actorId: user.id, action: 'qa.verdict', entityType: 'Task', entityId: audit.taskId, data: { qaRound: audit.qaRound, verdict: input.verdict } });
+    return { auditId: audit.id, batchId: audit.batchId, changed: true };
+  });
+  if (result.changed) await nudgeBatch(services, result.batchId);
+  return result.auditId;
+}

@@ -1,0 +1,68 @@
+// `pnpm bench [suite ...]`: runs benchmark suites and writes results/latest.json and results/latest.md.
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import os from 'node:os';
+import type { BenchFigure, BenchSuite } from './types.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function loadSuites(): Promise<BenchSuite[]> {
+  const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+  const suites: BenchSuite[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: BenchSuite };
+    suites.push(mod.default);
+  }
+  return suites;
+}
+
+function fmt(n: number): string {
+  return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const suites = (await loadSuites()).filter((s) => wanted.length === 0 || wanted.includes(s.id));
+  if (suites.length === 0) {
+    console.error(`no benchmark suite matches ${wanted.join(', ')}`);
+    process.exit(2);
+  }
+  const results: Array<{ suite: string; title: string; figures: BenchFigure[]; error?: string }> = [];
+  for (const suite of suites) {
+    console.log(`# ${suite.title}`);
+    try {
+      const figures = await suite.run();
+      for (const f of figures) {
+        console.log(
+          `  ${f.name}: ${fmt(f.value)} ${f.unit} | ${f.baselineName}: ${fmt(f.baselineValue)} ${f.unit} | ratio ${fmt(f.ratio)}${f.target ? ` | target ${f.target}: ${f.met ? 'met' : 'NOT met'}` : ''}`,
+        );
+      }
+      results.push({ suite: suite.id, title: suite.title, figures });
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.error(`  failed: ${message}`);
+      results.push({ suite: suite.id, title: suite.title, figures: [], error: message });
+    }
+  }
+  const outDir = join(here, 'results');
+  await mkdir(outDir, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  const at = new Date().toISOString();
+  await writeFile(join(outDir, 'latest.json'), JSON.stringify({ at, machine, results }, null, 2));
+  const md = [`# Benchmark results (${at})`, '', `Machine: ${machine.cpus} cores, ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}`, ''];
+  for (const r of results) {
+    md.push(`## ${r.title}`, '');
+    if (r.error) md.push('```', r.error, '```', '');
+    md.push('| figure | value | baseline | baseline value | ratio | target | met |', '|---|---|---|---|---|---|---|');
+    for (const f of r.figures) {
+      md.push(`| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName} | ${fmt(f.baselineValue)} ${f.unit} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${f.target ? (f.met ? 'yes' : 'no') : ''} |`);
+    }
+    md.push('');
+  }
+  await writeFile(join(outDir, 'latest.md'), md.join('\n'));
+  console.log(`results written to ${join(outDir, 'latest.md')}`);
+  if (results.some((r) => r.error)) process.exit(1);
+}
+
+await main();

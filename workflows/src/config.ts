@@ -1,0 +1,28 @@
+// The worker's configuration, parsed once from the environment; nothing else reads process.env.
+import { z } from 'zod';
+
+const schema = z.object({
+  DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('suture-lifecycle'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().min(1, 'S3_BUCKET is required'),
+  S3_ACCESS_KEY_ID: z.string().min(1, 'S3_ACCESS_KEY_ID is required'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1, 'S3_SECRET_ACCESS_KEY is required'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
+  BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
+});
+
+export type WorkerConfig = z.infer<typeof schema>;
+
+export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Suture worker configuration is invalid:\n${problems}`);
+  }
+  return result.data;
+}

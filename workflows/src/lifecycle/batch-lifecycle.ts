@@ -1,0 +1,104 @@
+// One batch's lifecycle: ingest -> pre-label -> labelling (task workflows) -> spot-check -> accept or rework.
+// History stays bounded: tasks run in their own workflows started by an activity, the batch follows
+// progress through counts read from PostgreSQL, and continues as new before its history grows large.
+import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { LifecycleActivities } from '../activities/index.ts';
+import {
+  batchNudge,
+  batchState,
+  type BatchLifecycleInput,
+  type BatchLifecycleState,
+  type BatchStageName,
+} from './definitions.ts';
+
+const acts = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 ms', maximumInterval: '30 seconds' },
+});
+const longActs = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Continue as new well before Temporal's 10,240-event warning. */
+const HISTORY_BUDGET = 4_000;
+
+export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchLifecycleState> {
+  const pollMs = Math.max(0.1, input.pollSeconds ?? 5) * 1000;
+  const state: BatchLifecycleState = {
+    batchId: input.batchId,
+    stage: input.resume?.stage ?? 'INGEST',
+    qaRound: input.resume?.qaRound ?? 0,
+    counts: null,
+    qa: null,
+    outcome: null,
+  };
+  let nudged = false;
+  setHandler(batchNudge, () => {
+    nudged = true;
+  });
+  setHandler(batchState, () => state);
+
+  const enter = async (stage: BatchStageName): Promise<void> => {
+    state.stage = stage;
+    await acts.recordBatchStage({ batchId: input.batchId, stage, qaRound: state.qaRound });
+  };
+  const maybeContinueAsNew = async (): Promise<void> => {
+    const info = workflowInfo();
+    if (info.historyLength > HISTORY_BUDGET || info.continueAsNewSuggested) {
+      await continueAsNew<typeof batchLifecycle>({ ...input, resume: { stage: state.stage, qaRound: state.qaRound } });
+    }
+  };
+  /** Sleeps until nudged, the poll interval, or the next claim lease expiry (the SLA timer). */
+  const waitForChange = async (nextLeaseExpiry: number | null): Promise<void> => {
+    const untilLease = nextLeaseExpiry === null ? pollMs : Math.max(50, nextLeaseExpiry - Date.now() + 50);
+    await condition(() => nudged, Math.min(pollMs, untilLease));
+    nudged = false;
+  };
+
+  if (state.stage === 'INGEST') {
+    await enter('INGEST');
+    await longActs.ingestBatch({ batchId: input.batchId });
+    await enter('PRELABEL');
+  }
+  if (state.stage === 'PRELABEL') {
+    const prelabel = await longActs.prelabelBatch({ batchId: input.batchId });
+    log.info('pre-label stage finished', { ran: prelabel.ran, note: prelabel.note });
+    await longActs.openBatch({ batchId: input.batchId });
+    await enter('LABELING');
+  }
+
+  for (;;) {
+    if (state.stage === 'LABELING' || state.stage === 'REWORK') {
+      for (;;) {
+        const counts = await acts.batchProgress({ batchId: input.batchId });
+        state.counts = counts;
+        if (counts.total > 0 && counts.accepted === counts.total) break;
+        await waitForChange(counts.nextLeaseExpiry);
+        await maybeContinueAsNew();
+      }
+      state.qaRound += 1;
+      await enter('QA');
+      await acts.drawSpotCheck({ batchId: input.batchId, qaRound: state.qaRound });
+    }
+    if (state.stage === 'QA') {
+      for (;;) {
+        const qa = await acts.qaProgress({ batchId: input.batchId, qaRound: state.qaRound });
+        state.qa = qa;
+        if (qa.audited === qa.sampled) break;
+        await waitForChange(null);
+        await maybeContinueAsNew();
+      }
+      const decision = await acts.decideLot({ batchId: input.batchId, qaRound: state.qaRound });
+      if (decision.accepted) break;
+      await enter('REWORK');
+      await longActs.reopenForRework({ batchId: input.batchId, qaRound: state.qaRound, taskIds: decision.reworkTaskIds });
+    }
+  }
+
+  await longActs.completeBatch({ batchId: input.batchId });
+  state.stage = 'DONE';
+  state.outcome = 'ACCEPTED';
+  return state;
+}

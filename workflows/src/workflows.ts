@@ -1,0 +1,3 @@
+// Entry point the worker bundles: every workflow type Suture runs.
+export { batchLifecycle } from './lifecycle/batch-lifecycle.ts';
+export { taskLifecycle } from './lifecycle/task-lifecycle.ts';
