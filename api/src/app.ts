@@ -21,7 +21,8 @@ export function createApp(services: Services, options: { corsOrigins?: string[] 
     },
     maskedErrors: {
       maskError(error, message, isDev) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
+        let original: unknown = error;
+        while (original instanceof GraphQLError && original.originalError) original = original.originalError;
         if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
         // Unexpected: log with a correlation id, tell the client only the id.
         const correlationId = randomUUID();

@@ -14,5 +14,6 @@ export interface CreatePrismaOptions {
 
 export function createPrisma(databaseUrl: string, options: CreatePrismaOptions = {}): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
-  return new PrismaClient({ adapter });
+  // Interactive transactions wait for the audit-chain lock under load; Prisma's 2 s / 5 s defaults are too tight.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 15_000, timeout: 30_000 } });
 }

@@ -19,12 +19,17 @@ builder.prismaObject('Task', {
     agreementMetric: t.exposeString('agreementMetric', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     consensus: t.expose('consensus', { type: 'JSON', nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     consensusMethod: t.exposeString('consensusMethod', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
-    submittedLabels: t.relation('annotations', {
+    // A field of its own (not a preloadable relation): the filter needs the task's current round.
+    submittedLabels: t.prismaField({
+      type: ['Annotation'],
       description: "Every annotator's submitted label in the current round. Experts reviewing the task, QA and ops only.",
       authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id),
-      query: (_args, _ctx) => ({ where: { submitted: true }, orderBy: { createdAt: 'asc' } }),
       resolve: (query, task, _args, ctx) =>
-        ctx.services.prisma.annotation.findMany({ ...query, where: { taskId: task.id, submitted: true, assignment: { round: task.round, status: 'SUBMITTED', kind: { in: ['LABEL', 'REWORK'] } } } }),
+        ctx.services.prisma.annotation.findMany({
+          ...query,
+          where: { taskId: task.id, submitted: true, assignment: { round: task.round, status: 'SUBMITTED', kind: { in: ['LABEL', 'REWORK'] } } },
+          orderBy: { createdAt: 'asc' },
+        }),
     }),
   }),
 });
