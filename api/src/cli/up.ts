@@ -1,0 +1,162 @@
+// `suture up`: brings the whole of Suture up on this machine with embedded defaults, and keeps the
+// data between runs under .data/. PostgreSQL is the one found on the machine (its database created
+// when absent); Temporal is the CLI's dev server (SQLite file); S3 is s3rver on disk; the API, the
+// worker and the console run here. Set DATABASE_URL, TEMPORAL_ADDRESS or S3_ENDPOINT to use your own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import S3rver from 's3rver';
+import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { createPrisma } from '@suture/db';
+import { createS3 } from '@suture/workflows/services/s3';
+import { createLifecycleWorker } from '@suture/workflows/worker';
+import { SessionStore } from '../auth/sessions.ts';
+import { createApp } from '../app.ts';
+import type { Services } from '../context.ts';
+import { jsonLogger } from '../server.ts';
+import { ensureDatabase, migrateDeploy } from './migrate.ts';
+import { seedDemo } from './seed.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = createConnection({ port, host }, () => {
+        socket.end();
+        resolve();
+      });
+      socket.on('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${host}:${port} after ${timeoutMs / 1000} s`));
+        else setTimeout(attempt, 250);
+      });
+    };
+    attempt();
+  });
+}
+
+export function temporalCli(): string {
+  const candidates = [process.env.TEMPORAL_CLI, join(homedir(), '.cache', 'suture', 'bin', 'temporal')];
+  try {
+    candidates.splice(1, 0, execFileSync('which', ['temporal'], { encoding: 'utf8' }).trim());
+  } catch {
+    // not on PATH
+  }
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found) throw new Error('the Temporal CLI is missing: run `bash scripts/ensure-temporal.sh` (builds it once with Go) or set TEMPORAL_CLI or TEMPORAL_ADDRESS');
+  return found;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const env = process.env;
+  const dataDir = env.SUTURE_DATA_DIR ?? join(repoRoot, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const children: ChildProcess[] = [];
+  const log = jsonLogger('up');
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('exit', stopAll);
+
+  // PostgreSQL.
+  const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/suture';
+  if (await ensureDatabase(databaseUrl)) console.log('created the suture database');
+  migrateDeploy(databaseUrl);
+
+  // S3: s3rver with data on disk unless S3_ENDPOINT points elsewhere.
+  const bucket = env.S3_BUCKET ?? 'suture';
+  let s3Endpoint = env.S3_ENDPOINT;
+  let s3rver: S3rver | undefined;
+  if (!s3Endpoint) {
+    const port = Number(env.S3_PORT ?? 4569);
+    s3rver = new S3rver({ port, address: '127.0.0.1', silent: true, directory: join(dataDir, 's3'), configureBuckets: [{ name: bucket, configs: [] }] });
+    await s3rver.run();
+    s3Endpoint = `http://127.0.0.1:${port}`;
+  }
+  const s3Settings = { region: env.S3_REGION ?? 'us-east-1', accessKeyId: env.S3_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? 'S3RVER', forcePathStyle: true };
+  if (env.S3_ENDPOINT && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) throw new Error('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_ENDPOINT');
+  const s3 = createS3({ ...s3Settings, endpoint: s3Endpoint });
+  await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
+
+  // Temporal: the CLI's dev server with a SQLite file, unless TEMPORAL_ADDRESS is given.
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let temporalUi = env.TEMPORAL_UI_URL ?? null;
+  if (!temporalAddress) {
+    const port = Number(env.TEMPORAL_PORT ?? 7233);
+    const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
+    const child = spawn(temporalCli(), ['server', 'start-dev', '--db-filename', join(dataDir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    await waitForPort(port, '127.0.0.1', 60_000);
+    temporalAddress = `127.0.0.1:${port}`;
+    temporalUi = `http://127.0.0.1:${uiPort}`;
+  }
+
+  const prisma = createPrisma(databaseUrl, { max: 20 });
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+  const taskQueue = env.TEMPORAL_TASK_QUEUE ?? 'suture-lifecycle';
+  const services: Services = {
+    prisma,
+    s3,
+    s3Presign: s3,
+    temporal,
+    sessions: new SessionStore(prisma, 12),
+    config: { S3_BUCKET: bucket, TEMPORAL_TASK_QUEUE: taskQueue, BATCH_POLL_SECONDS: 2, TASK_RECHECK_SECONDS: 60 },
+    log: jsonLogger('api'),
+  };
+
+  // The lifecycle worker, in this process.
+  const { worker } = await createLifecycleWorker({ prisma, s3, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? 'default', taskQueue, bucket, taskRecheckSeconds: 60 });
+  const workerRun = worker.run();
+
+  // The API.
+  const apiPort = Number(env.API_PORT ?? 4000);
+  const app = createApp(services);
+  await new Promise<void>((resolve) => app.listen(apiPort, '127.0.0.1', () => resolve()));
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  // The console (built by scripts/up.sh).
+  const webPort = Number(env.WEB_PORT ?? 3000);
+  const webBuild = join(repoRoot, 'web', 'build', 'index.js');
+  let webUrl: string | null = null;
+  if (existsSync(webBuild)) {
+    const web = spawn(process.execPath, [webBuild], { env: { ...env, PORT: String(webPort), HOST: '127.0.0.1', API_URL: apiUrl, ORIGIN: `http://127.0.0.1:${webPort}` }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(web);
+    await waitForPort(webPort, '127.0.0.1', 30_000);
+    webUrl = `http://127.0.0.1:${webPort}`;
+  } else {
+    log('warn', 'web/build is missing: run `pnpm --filter @suture/web build` for the console');
+  }
+
+  const { logins, created } = argv.includes('--no-demo') ? { logins: [], created: false } : await seedDemo(services, dataDir);
+  console.log('');
+  console.log('Suture is up.');
+  console.log(`  Console:     ${webUrl ?? '(not built)'}`);
+  console.log(`  GraphQL:     ${apiUrl}/graphql`);
+  console.log(`  Temporal UI: ${temporalUi ?? '(external cluster)'}`);
+  console.log(`  Data:        ${dataDir}${created ? ' (demo campaign created)' : ''}`);
+  if (logins.length) {
+    console.log('  Demo logins (also in .data/demo-logins.json):');
+    for (const l of logins) console.log(`    ${l.role.padEnd(22)} ${l.email.padEnd(22)} ${l.password}`);
+  }
+  console.log('Press Ctrl+C to stop; the data stays for the next start.');
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  worker.shutdown();
+  await workerRun;
+  stopAll();
+  await connection.close();
+  await prisma.$disconnect();
+  await s3rver?.close();
+  return 0;
+}

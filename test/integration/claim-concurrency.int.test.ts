@@ -1,0 +1,199 @@
+// Many annotators claim at once through the real GraphQL API: no blind slot is ever handed out twice,
+// nobody holds two slots of a task or two claims at a time, and a claim whose lease ran out goes back
+// to the queue through the batch workflow.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '@suture/api/auth/passwords';
+import { startStack, waitFor, type Stack } from '../support/stack.ts';
+import { bootstrapAdmin, createCampaignWithBatch, login, PASSWORD, register, startBatch, type Person } from '../support/scenario.ts';
+
+const ANNOTATORS = 26;
+const CLAIMS_PER_ANNOTATOR = 2;
+const TASKS = 10;
+const OVERLAP = 2;
+const SLOTS = TASKS * OVERLAP;
+/** Waves after the second stop once a wave hands out nothing new; this bounds them. */
+const MAX_WAVES = 6;
+
+const CLAIM = `mutation($c: ID) { claimNextTask(campaignId: $c) { __typename ... on Assignment { id slot round task { id } } ... on DomainError { code message } } }`;
+const SUBMIT = `mutation($a: ID!, $d: JSON!, $k: String!) { submitAnnotation(assignmentId: $a, data: $d, idempotencyKey: $k) { __typename ... on Annotation { id } ... on DomainError { code message } } }`;
+
+type ClaimOutcome =
+  | { kind: 'claimed'; id: string; taskId: string; slot: number }
+  | { kind: 'none' }
+  | { kind: 'failed'; detail: string };
+
+/** One raw GraphQL request, so that internal errors are reported instead of thrown. */
+async function post(stack: Stack, token: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: { data?: Record<string, unknown>; errors?: unknown[] } }> {
+  const res = await fetch(`${stack.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] } };
+}
+
+async function claim(stack: Stack, who: Person, campaignId: string): Promise<ClaimOutcome> {
+  const { status, body } = await post(stack, who.token, CLAIM, { c: campaignId });
+  const r = body.data?.claimNextTask as { __typename: string; id?: string; slot?: number; task?: { id: string }; code?: string } | undefined;
+  if (status !== 200 || body.errors?.length || !r) return { kind: 'failed', detail: `${who.email}: HTTP ${status} ${JSON.stringify(body)}` };
+  if (r.__typename === 'Assignment') return { kind: 'claimed', id: r.id!, taskId: r.task!.id, slot: r.slot! };
+  if (r.__typename === 'DomainError' && r.code === 'NO_TASK_AVAILABLE') return { kind: 'none' };
+  return { kind: 'failed', detail: `${who.email}: ${JSON.stringify(r)}` };
+}
+
+/** Every annotator fires its claims at the same moment; returns each annotator's outcomes. */
+async function wave(stack: Stack, people: Person[], campaignId: string): Promise<Map<string, ClaimOutcome[]>> {
+  const fired = people.flatMap((p) => Array.from({ length: CLAIMS_PER_ANNOTATOR }, () => claim(stack, p, campaignId).then((o) => [p.id, o] as const)));
+  const byPerson = new Map<string, ClaimOutcome[]>(people.map((p) => [p.id, []]));
+  for (const [id, outcome] of await Promise.all(fired)) byPerson.get(id)!.push(outcome);
+  return byPerson;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Checks the double-blind slot rules from the database, whatever the API answered. */
+async function expectSlotRules(stack: Stack, campaignId: string, when: string): Promise<void> {
+  const tasks = await stack.prisma.task.findMany({ where: { campaignId }, select: { id: true, round: true, openSlots: true, status: true } });
+  const assignments = await stack.prisma.assignment.findMany({ where: { task: { campaignId }, kind: { in: ['LABEL', 'REWORK'] } } });
+  const live = assignments.filter((a) => a.status === 'ACTIVE' || a.status === 'SUBMITTED');
+
+  // One live assignment per (task, round, slot), slots within 1..overlap.
+  const slotKeys = live.map((a) => `${a.taskId}:${a.round}:${a.slot}`);
+  expect.soft(slotKeys.length - new Set(slotKeys).size, `${when}: slots handed out twice`).toBe(0);
+  expect.soft(live.filter((a) => a.slot < 1 || a.slot > OVERLAP).map((a) => a.id), `${when}: slots outside 1..overlap`).toEqual([]);
+  // Nobody holds two slots of one task.
+  const holderKeys = live.map((a) => `${a.taskId}:${a.round}:${a.userId}`);
+  expect.soft(holderKeys.length - new Set(holderKeys).size, `${when}: annotators holding two slots of one task`).toBe(0);
+  // Nobody holds two claims at once in this campaign: a second claim returns the first.
+  const activeByUser = new Map<string, number>();
+  for (const a of live) if (a.status === 'ACTIVE') activeByUser.set(a.userId, (activeByUser.get(a.userId) ?? 0) + 1);
+  expect.soft([...activeByUser.entries()].filter(([, n]) => n > 1), `${when}: annotators holding more than one active claim`).toEqual([]);
+  // The queue's free-slot counter agrees with the live assignments and never goes below zero.
+  for (const t of tasks) {
+    const held = live.filter((a) => a.taskId === t.id && a.round === t.round).length;
+    expect.soft(t.openSlots, `${when}: openSlots of task ${t.id}`).toBe(OVERLAP - held);
+    expect.soft(t.openSlots, `${when}: openSlots of task ${t.id}`).toBeGreaterThanOrEqual(0);
+  }
+}
+
+describe('claiming under concurrency', () => {
+  let stack: Stack;
+  let admin: Person;
+  let ops: Person;
+  let annotators: Person[];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    admin = await bootstrapAdmin(stack);
+    ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
+    // Users straight into the database with one shared hash (scrypt costs ~100 ms each), then a real login each.
+    const passwordHash = await hashPassword(PASSWORD);
+    const skill = await stack.prisma.skill.findUniqueOrThrow({ where: { key: 'laparoscopy' } });
+    const created = await Promise.all(
+      Array.from({ length: ANNOTATORS }, (_, i) =>
+        stack.prisma.user.create({
+          data: { email: `annotator${i}@suture.test`, name: `Annotator ${i}`, passwordHash, roles: ['ANNOTATOR'], skills: { create: { skillId: skill.id, level: 3 } } },
+        }),
+      ),
+    );
+    annotators = await mapLimit(created, 4, async (u) => ({ id: u.id, email: u.email, token: await login(stack, u.email) }));
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it(`hands each of ${SLOTS} blind slots to exactly one of ${ANNOTATORS} annotators firing ${ANNOTATORS * CLAIMS_PER_ANNOTATOR} claims at once`, async () => {
+    const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks: TASKS, overlap: OVERLAP });
+    await startBatch(stack, ops, batchId);
+    await waitFor('tasks open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN', openSlots: OVERLAP } })) === TASKS);
+
+    const failures: string[] = [];
+    /** Every assignment id the API handed each annotator, over all waves. */
+    const handed = new Map<string, Set<string>>(annotators.map((p) => [p.id, new Set<string>()]));
+    const handedOut = () => [...handed.values()].reduce((n, ids) => n + ids.size, 0);
+    let lastWave = new Map<string, ClaimOutcome[]>();
+    for (let w = 1; w <= MAX_WAVES; w++) {
+      const before = handedOut();
+      lastWave = await wave(stack, annotators, campaignId);
+      for (const [userId, outcomes] of lastWave) {
+        for (const o of outcomes) {
+          if (o.kind === 'failed') failures.push(`wave ${w}: ${o.detail}`);
+          if (o.kind === 'claimed') handed.get(userId)!.add(o.id);
+        }
+      }
+      await expectSlotRules(stack, campaignId, `after wave ${w}`);
+      // Keep going past the second wave only while waves still hand out slots: SKIP LOCKED may answer
+      // NO_TASK_AVAILABLE while a locked task still has a slot that the next wave can take.
+      if (w >= 2 && handedOut() === before) break;
+    }
+
+    expect(failures, 'every claim answers with an assignment or NO_TASK_AVAILABLE').toEqual([]);
+    // Idempotent resume: every claim of an annotator holding one, concurrent or later, returns that same claim.
+    const twice = [...handed.entries()].filter(([, ids]) => ids.size > 1).map(([userId, ids]) => `${userId}: ${[...ids].join(', ')}`);
+    expect(twice, 'annotators handed more than one claim').toEqual([]);
+
+    const held = new Map([...handed.entries()].filter(([, ids]) => ids.size === 1).map(([userId, ids]) => [userId, [...ids][0]!]));
+    const live = await stack.prisma.assignment.findMany({ where: { task: { campaignId }, kind: 'LABEL', status: { in: ['ACTIVE', 'SUBMITTED'] } } });
+    const expected = Math.min(SLOTS, ANNOTATORS);
+    expect(held.size, 'annotators holding a claim').toBe(expected);
+    expect(live).toHaveLength(expected);
+    expect(new Set(live.map((a) => a.id))).toEqual(new Set(held.values()));
+    expect(await stack.prisma.task.aggregate({ where: { campaignId }, _sum: { openSlots: true } })).toEqual({ _sum: { openSlots: SLOTS - expected } });
+
+    // In the last wave (nothing new handed out), holders got their own claim back and everyone else was told so.
+    for (const [userId, outcomes] of lastWave) {
+      const mine = held.get(userId);
+      for (const o of outcomes) expect(o).toEqual(mine ? expect.objectContaining({ kind: 'claimed', id: mine }) : { kind: 'none' });
+    }
+  });
+
+  it('returns a claim whose lease expired to the queue through the batch workflow', async () => {
+    const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks: 1, overlap: OVERLAP });
+    await startBatch(stack, ops, batchId);
+    await waitFor('the task open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN', openSlots: OVERLAP } })) === 1);
+    const [late, steady, newcomer] = annotators.slice(-3) as [Person, Person, Person];
+
+    const lateClaim = await claim(stack, late, campaignId);
+    const steadyClaim = await claim(stack, steady, campaignId);
+    expect(lateClaim).toMatchObject({ kind: 'claimed' });
+    expect(steadyClaim).toMatchObject({ kind: 'claimed' });
+    if (lateClaim.kind !== 'claimed' || steadyClaim.kind !== 'claimed') return;
+    expect(await claim(stack, newcomer, campaignId)).toEqual({ kind: 'none' });
+
+    // The SLA ran out (a 30 s minimum lease is too slow for a test, so the clock is moved instead).
+    await stack.prisma.$executeRaw`UPDATE "Assignment" SET "leaseExpiresAt" = now() - interval '1 second' WHERE id = ${lateClaim.id}::uuid`;
+    const released = await waitFor(
+      'the batch workflow to release the expired claim',
+      async () => {
+        const a = await stack.prisma.assignment.findUniqueOrThrow({ where: { id: lateClaim.id } });
+        const t = await stack.prisma.task.findUniqueOrThrow({ where: { id: lateClaim.taskId } });
+        return a.status === 'EXPIRED' && t.openSlots === 1 && t;
+      },
+      60_000,
+    );
+    expect(released.status).toBe('OPEN');
+    expect(await stack.prisma.auditEvent.count({ where: { action: 'claims.expired', entityId: batchId } })).toBeGreaterThan(0);
+
+    // The late annotator's work is refused, the slot goes to someone else, the other claim is untouched.
+    const lateSubmit = await post(stack, late.token, SUBMIT, { a: lateClaim.id, d: { label: 'grasper' }, k: `late:${lateClaim.id}` });
+    expect(lateSubmit.body.data?.submitAnnotation).toMatchObject({ __typename: 'DomainError', code: 'LEASE_EXPIRED' });
+    const newcomerClaim = await claim(stack, newcomer, campaignId);
+    expect(newcomerClaim).toMatchObject({ kind: 'claimed', taskId: lateClaim.taskId, slot: lateClaim.slot });
+    expect(await claim(stack, steady, campaignId)).toMatchObject({ kind: 'claimed', id: steadyClaim.id });
+    expect(await claim(stack, late, campaignId)).toEqual({ kind: 'none' });
+    await expectSlotRules(stack, campaignId, 'after the expiry');
+  });
+});
