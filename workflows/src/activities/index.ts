@@ -8,6 +8,7 @@ import { labelSchemaSchema, qaSettingsSchema } from '../domain/label-schema.ts';
 import { appendAudit } from '../services/audit-log.ts';
 import { recordPayable } from '../services/ledger.ts';
 import { drawSpotCheckSample, spotCheckPlan, taskAgreement, taskConsensus, type SubmittedLabel } from '../lifecycle/quality-adapter.ts';
+import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runPrelabel } from './prelabel.ts';
 import { deidentifyAsset } from './ingest.ts';
 import {
@@ -182,12 +183,17 @@ export function createActivities({ prisma, s3, temporal, config }: ActivityDeps)
       const existing = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound } });
       const accepted = await prisma.task.findMany({
         where: { batchId: batch.id, status: 'ACCEPTED' },
-        select: { id: true, round: true, assignments: { where: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' }, select: { userId: true, round: true } } },
+        select: { id: true, round: true, agreement: true, modelConfidence: true, assignments: { where: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' }, select: { userId: true, round: true } } },
         orderBy: { id: 'asc' },
       });
       if (existing > 0) return { sampleSize: existing, lotSize: accepted.length };
       const plan = spotCheckPlan(accepted.length, qa);
-      const items = accepted.map((t) => ({ id: t.id, stratum: [...new Set(t.assignments.filter((a) => a.round === t.round).map((a) => a.userId))].sort().join('+') }));
+      // Riskier tasks (low agreement, low model confidence) are drawn more often within their stratum.
+      const items = accepted.map((t) => ({
+        id: t.id,
+        stratum: [...new Set(t.assignments.filter((a) => a.round === t.round).map((a) => a.userId))].sort().join('+'),
+        risk: Math.max(t.agreement === null ? 0 : 1 - t.agreement, t.modelConfidence === null ? 0 : 1 - t.modelConfidence),
+      }));
       const seed = `${qa.seed}:${batch.id}:${input.qaRound}`;
       // Tasks reworked since the last round are always re-audited, on top of the drawn sample.
       const reworked = accepted.filter((t) => t.round > 0 && t.round === input.qaRound - 1).map((t) => t.id);
@@ -217,6 +223,7 @@ export function createActivities({ prisma, s3, temporal, config }: ActivityDeps)
     async decideLot(input: { batchId: string; qaRound: number }): Promise<{ accepted: boolean; reworkTaskIds: string[] }> {
       const { batch } = await loadCampaignForBatch(input.batchId);
       const failedAudits = await prisma.qaAudit.findMany({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' }, select: { taskId: true }, orderBy: { taskId: 'asc' } });
+      const auditedCount = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: { not: null } } });
       const history = Array.isArray(batch.qaHistory) ? (batch.qaHistory as Array<{ qaRound?: number; plan?: { acceptNumber?: number }; decision?: string }>) : [];
       const entry = history.find((h) => h.qaRound === input.qaRound);
       const acceptNumber = entry?.plan?.acceptNumber ?? 0;
@@ -225,7 +232,12 @@ export function createActivities({ prisma, s3, temporal, config }: ActivityDeps)
       const reworkTaskIds = accepted ? [] : failedAudits.map((a) => a.taskId);
       if (entry?.decision === undefined) {
         await prisma.$transaction(async (tx) => {
-          const updated = history.map((h) => (h.qaRound === input.qaRound ? { ...h, decision: accepted ? 'accepted' : 'rework', failed: failedAudits.length } : h));
+          // The lot's error rate as an auditor would state it: point estimate with 95 % intervals.
+          const estimate =
+            auditedCount > 0
+              ? { errorRate: failedAudits.length / auditedCount, wilson95: wilsonInterval(failedAudits.length, auditedCount, 0.95), clopperPearson95: clopperPearsonInterval(failedAudits.length, auditedCount, 0.95) }
+              : {};
+          const updated = history.map((h) => (h.qaRound === input.qaRound ? { ...h, decision: accepted ? 'accepted' : 'rework', failed: failedAudits.length, audited: auditedCount, ...estimate } : h));
           await tx.batch.update({ where: { id: batch.id }, data: { qaHistory: updated as Prisma.InputJsonValue } });
           await appendAudit(tx, { action: accepted ? 'qa.lot-accepted' : 'qa.lot-rejected', entityType: 'Batch', entityId: batch.id, data: { qaRound: input.qaRound, failed: failedAudits.length, acceptNumber } });
         });

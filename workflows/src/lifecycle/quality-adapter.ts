@@ -1,6 +1,19 @@
-// The lifecycle's view of the quality engine: per-task agreement and consensus by geometry kind,
-// the spot-check plan and its sample. Pure and deterministic.
+// The lifecycle's use of the quality engine: maps stored annotations (the label-schema payloads) to the
+// engine's inputs and picks the metric, consensus method and sampling plan for each campaign.
 import type { GeometryKind, QaSettings } from '../domain/label-schema.ts';
+import {
+  drawSpotCheckSample as drawSample,
+  fuseBoxes,
+  majorityVote,
+  matchObjects,
+  segmentConsensus,
+  spotCheckPlan as planFor,
+  temporalAgreement,
+  type AnnotatedObject,
+  type Box,
+  type Region,
+  type Segment,
+} from '../quality/index.ts';
 
 export interface SubmittedLabel {
   annotationId: string;
@@ -9,171 +22,147 @@ export interface SubmittedLabel {
 }
 
 export interface TaskAgreement {
-  /** In [0, 1] for the metrics used per task (pairwise agreement, mean IoU, segment overlap). */
+  /** In [0, 1]: mean over annotator pairs of the metric named in `metric`. */
   value: number;
   metric: string;
 }
 
-export function taskAgreement(geometry: GeometryKind, labels: SubmittedLabel[]): TaskAgreement {
-  if (labels.length < 2) throw new Error(`agreement needs at least two labels, got ${labels.length}`);
-  const pairs: Array<[SubmittedLabel, SubmittedLabel]> = [];
-  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) pairs.push([labels[i]!, labels[j]!]);
-  switch (geometry) {
-    case 'classification': {
-      const same = pairs.filter(([a, b]) => labelOf(a.data) === labelOf(b.data)).length;
-      return { value: same / pairs.length, metric: 'pairwise-percent-agreement' };
-    }
-    case 'bbox': {
-      const ious = pairs.map(([a, b]) => matchedBoxIou(boxesOf(a.data), boxesOf(b.data)));
-      return { value: ious.reduce((s, v) => s + v, 0) / ious.length, metric: 'mean-matched-box-iou' };
-    }
-    default: {
-      const same = pairs.filter(([a, b]) => JSON.stringify(a.data) === JSON.stringify(b.data)).length;
-      return { value: same / pairs.length, metric: 'exact-match' };
-    }
-  }
+type Objects = Array<AnnotatedObject & { confidence?: number }>;
+
+function objectsOf(data: unknown, geometry: 'bbox' | 'polygon'): Objects {
+  const objects = (data as { objects?: Array<Record<string, unknown>> }).objects ?? [];
+  return objects.map((o) =>
+    geometry === 'bbox' ? { label: String(o.label), box: toBox(o.box as [number, number, number, number]), ...(typeof o.confidence === 'number' ? { confidence: o.confidence } : {}) } : { label: String(o.label), polygon: ringsToRegion(o.rings as Array<Array<[number, number]>>) },
+  ) as Objects;
 }
 
-export interface TaskConsensus {
-  data: unknown;
-  method: string;
-  /** Per annotator: 1 when their label equals the consensus, else their overlap with it. */
-  support: Record<string, number>;
+/** Stored boxes are [x, y, width, height]. */
+const toBox = ([x, y, width, height]: [number, number, number, number]): Box => ({ x, y, width, height });
+const fromBox = (b: Box): [number, number, number, number] => [b.x, b.y, b.width, b.height];
+
+/** Stored polygons are rings: the first is the outline, the others are holes. */
+function ringsToRegion(rings: Array<Array<[number, number]>>): Region {
+  const [outer = [], ...holes] = rings;
+  return { outer, holes };
 }
 
-export function taskConsensus(geometry: GeometryKind, labels: SubmittedLabel[]): TaskConsensus {
-  if (labels.length === 0) throw new Error('consensus needs at least one label');
-  if (geometry === 'classification') {
-    const votes = new Map<string, number>();
-    for (const l of labels) votes.set(labelOf(l.data), (votes.get(labelOf(l.data)) ?? 0) + 1);
-    // Tie policy: the label whose first vote came earliest (submission order) wins.
-    let best = labelOf(labels[0]!.data);
-    for (const [label, n] of votes) if (n > (votes.get(best) ?? 0)) best = label;
-    return { data: { label: best }, method: 'majority-vote', support: Object.fromEntries(labels.map((l) => [l.userId, labelOf(l.data) === best ? 1 : 0])) };
-  }
-  // Geometry without a fusion method yet: the label that agrees most with the others.
-  let bestIndex = 0;
-  let bestScore = -1;
-  labels.forEach((candidate, i) => {
-    const others = labels.filter((_, j) => j !== i);
-    const score = others.length === 0 ? 1 : others.reduce((s, o) => s + taskAgreement(geometry, [candidate, o]).value, 0) / others.length;
-    if (score > bestScore) {
-      bestScore = score;
-      bestIndex = i;
-    }
-  });
-  const chosen = labels[bestIndex]!;
-  return {
-    data: chosen.data,
-    method: 'medoid',
-    support: Object.fromEntries(labels.map((l) => [l.userId, l === chosen ? 1 : taskAgreement(geometry, [chosen, l]).value])),
-  };
+function segmentsOf(data: unknown): Segment[] {
+  return ((data as { segments?: Array<{ phase: string; start: number; end: number }> }).segments ?? []).map((s) => ({ label: s.phase, start: s.start, end: s.end }));
 }
+
+const frameCountOf = (labels: SubmittedLabel[]): number => Math.max(1, ...labels.flatMap((l) => segmentsOf(l.data).map((s) => s.end)));
 
 function labelOf(data: unknown): string {
   return typeof data === 'object' && data !== null && 'label' in data ? String((data as { label: unknown }).label) : JSON.stringify(data);
 }
 
-type Box = { label: string; box: [number, number, number, number] };
-function boxesOf(data: unknown): Box[] {
-  return typeof data === 'object' && data !== null && Array.isArray((data as { objects?: unknown }).objects) ? (data as { objects: Box[] }).objects : [];
-}
-
-function iou(a: Box['box'], b: Box['box']): number {
-  const x1 = Math.max(a[0], b[0]);
-  const y1 = Math.max(a[1], b[1]);
-  const x2 = Math.min(a[0] + a[2], b[0] + b[2]);
-  const y2 = Math.min(a[1] + a[3], b[1] + b[3]);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union === 0 ? 1 : inter / union;
-}
-
-/** Greedy one-to-one matching by IoU; unmatched objects count as zero. Two empty sets agree fully. */
-function matchedBoxIou(a: Box[], b: Box[]): number {
-  if (a.length === 0 && b.length === 0) return 1;
-  const candidates: Array<[number, number, number]> = [];
-  a.forEach((x, i) => b.forEach((y, j) => x.label === y.label && candidates.push([iou(x.box, y.box), i, j])));
-  candidates.sort((p, q) => q[0] - p[0]);
-  const usedA = new Set<number>();
-  const usedB = new Set<number>();
-  let sum = 0;
-  for (const [v, i, j] of candidates) {
-    if (usedA.has(i) || usedB.has(j)) continue;
-    usedA.add(i);
-    usedB.add(j);
-    sum += v;
+/** Agreement of one pair, in [0, 1]. */
+function pairAgreement(geometry: GeometryKind, a: SubmittedLabel, b: SubmittedLabel, frameCount: number): { value: number; metric: string } {
+  switch (geometry) {
+    case 'classification':
+      return { value: labelOf(a.data) === labelOf(b.data) ? 1 : 0, metric: 'percent-agreement' };
+    case 'bbox':
+    case 'polygon': {
+      // Hungarian matching at IoU 0.5, then F1 of the matching times class agreement of matched pairs.
+      const m = matchObjects(objectsOf(a.data, geometry), objectsOf(b.data, geometry), 0.5);
+      return { value: m.f1 * m.classAgreement, metric: 'object-f1@0.5-x-class-agreement' };
+    }
+    case 'phases': {
+      const t = temporalAgreement(segmentsOf(a.data), segmentsOf(b.data), frameCount);
+      return { value: t.frameAccuracy, metric: 'frame-accuracy' };
+    }
+    default:
+      return { value: JSON.stringify(a.data) === JSON.stringify(b.data) ? 1 : 0, metric: 'exact-match' };
   }
-  return sum / Math.max(a.length, b.length);
+}
+
+export function taskAgreement(geometry: GeometryKind, labels: SubmittedLabel[]): TaskAgreement {
+  if (labels.length < 2) throw new Error(`agreement needs at least two labels, got ${labels.length}`);
+  const frameCount = geometry === 'phases' ? frameCountOf(labels) : 0;
+  let sum = 0;
+  let pairs = 0;
+  let metric = '';
+  for (let i = 0; i < labels.length; i++)
+    for (let j = i + 1; j < labels.length; j++) {
+      const p = pairAgreement(geometry, labels[i]!, labels[j]!, frameCount);
+      sum += p.value;
+      metric = p.metric;
+      pairs += 1;
+    }
+  return { value: sum / pairs, metric };
+}
+
+export interface TaskConsensus {
+  data: unknown;
+  method: string;
+}
+
+export function taskConsensus(geometry: GeometryKind, labels: SubmittedLabel[]): TaskConsensus {
+  if (labels.length === 0) throw new Error('consensus needs at least one label');
+  switch (geometry) {
+    case 'classification': {
+      // Tie policy 'lowest': the smallest class key wins a tie (declared and deterministic).
+      const vote = majorityVote(labels.map((l) => ({ task: 't', annotator: l.userId, label: labelOf(l.data) })), { tiePolicy: 'lowest' });
+      return { data: { label: vote.tasks[0]!.label }, method: 'majority-vote' };
+    }
+    case 'bbox': {
+      const fused = fuseBoxes(labels.flatMap((l) => objectsOf(l.data, 'bbox').map((o) => ({ annotator: l.userId, label: o.label, box: (o as { box: Box }).box, confidence: o.confidence ?? 1 }))));
+      return { data: { objects: fused.map((f) => ({ label: f.label, box: fromBox(f.box), confidence: f.confidence })) }, method: 'weighted-box-fusion' };
+    }
+    case 'phases': {
+      const segments = segmentConsensus(labels.map((l) => segmentsOf(l.data)), frameCountOf(labels));
+      return { data: { segments: segments.map((s) => ({ phase: String(s.label), start: s.start, end: s.end })) }, method: 'per-frame-vote' };
+    }
+    default: {
+      // No fusion for this geometry: the label that agrees most with the others (the medoid).
+      let best = labels[0]!;
+      let bestScore = -1;
+      for (const candidate of labels) {
+        const score = labels.reduce((s, o) => s + (o === candidate ? 0 : pairAgreement(geometry, candidate, o, 0).value), 0);
+        if (score > bestScore) {
+          bestScore = score;
+          best = candidate;
+        }
+      }
+      return { data: best.data, method: 'medoid' };
+    }
+  }
 }
 
 export interface SpotCheckPlan {
-  kind: QaSettings['plan'];
+  kind: string;
   lotSize: number;
   sampleSize: number;
   acceptNumber: number;
 }
 
-/** Smallest n such that a lot with the tolerable error rate shows no error in n draws with probability <= 1 - confidence. */
+/** The campaign's configured plan for a lot of accepted tasks. */
 export function spotCheckPlan(lotSize: number, settings: QaSettings): SpotCheckPlan {
   if (lotSize <= 0) return { kind: settings.plan, lotSize, sampleSize: 0, acceptNumber: 0 };
-  const defects = Math.max(1, Math.ceil(settings.tolerableErrorRate * lotSize));
-  let pZero = 1;
-  for (let n = 1; n <= lotSize; n++) {
-    pZero *= (lotSize - defects - (n - 1)) / (lotSize - (n - 1));
-    if (pZero <= 1 - settings.confidence) return { kind: settings.plan, lotSize, sampleSize: n, acceptNumber: 0 };
-  }
-  return { kind: settings.plan, lotSize, sampleSize: lotSize, acceptNumber: 0 };
+  const plan =
+    settings.plan === 'z14-level-ii' && lotSize >= 2
+      ? planFor({ method: 'z1.4', lotSize, aql: settings.aql, level: 'II' })
+      : planFor({ method: 'zero-acceptance', lotSize, tolerableRate: settings.tolerableErrorRate, confidence: settings.confidence });
+  return { kind: plan.kind, lotSize, sampleSize: plan.sampleSize, acceptNumber: plan.acceptance };
 }
 
 export interface SampleItem {
   id: string;
+  /** The annotators behind the item, joined: the stratum. */
   stratum: string;
+  /** 1 − agreement (or 1 − model confidence): riskier items are drawn more often. */
+  risk?: number;
 }
 
-/** Seeded, stratified (proportional, with a minimum per stratum) sample without replacement. */
+/** Seeded, stratified by annotator, risk-weighted sample without replacement; an auditor can re-draw it. */
 export function drawSpotCheckSample(items: SampleItem[], size: number, seed: string, minPerStratum: number): string[] {
-  const rng = mulberry32(hashSeed(seed));
-  const strata = new Map<string, string[]>();
-  for (const item of [...items].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    const list = strata.get(item.stratum) ?? [];
-    list.push(item.id);
-    strata.set(item.stratum, list);
-  }
-  const keys = [...strata.keys()].sort();
-  const total = items.length;
-  const quota = new Map(keys.map((k) => [k, Math.min(strata.get(k)!.length, Math.max(minPerStratum, Math.floor((size * strata.get(k)!.length) / total)))]));
-  let allocated = [...quota.values()].reduce((s, v) => s + v, 0);
-  for (let i = 0; allocated < Math.min(size, total); i = (i + 1) % keys.length) {
-    const k = keys[i]!;
-    if (quota.get(k)! < strata.get(k)!.length) {
-      quota.set(k, quota.get(k)! + 1);
-      allocated += 1;
-    }
-  }
-  const picked: string[] = [];
-  for (const k of keys) {
-    const pool = [...strata.get(k)!];
-    for (let n = 0; n < quota.get(k)!; n++) {
-      const idx = Math.floor(rng() * pool.length);
-      picked.push(pool.splice(idx, 1)[0]!);
-    }
-  }
-  return picked.sort();
-}
-
-function hashSeed(seed: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  if (items.length === 0 || size === 0) return [];
+  const sample = drawSample({
+    candidates: items.map((i) => ({ id: i.id, annotator: i.stratum, ...(i.risk !== undefined ? { risk: Math.min(1, Math.max(0, i.risk)) } : {}) })),
+    sampleSize: Math.min(size, items.length),
+    seed,
+    minPerAnnotator: minPerStratum,
+    riskWeighted: items.some((i) => i.risk !== undefined),
+  });
+  return [...sample.ids].sort();
 }
