@@ -114,7 +114,7 @@ export interface CampaignSetup {
 export async function createCampaignWithBatch(
   stack: Stack,
   ops: Person,
-  options: { tasks: number; overlap?: number; threshold?: number; qa?: Record<string, unknown>; minLevel?: number; reviewCredential?: string },
+  options: { tasks: number; overlap?: number; threshold?: number; qa?: Record<string, unknown>; minLevel?: number; reviewCredential?: string; prelabelModelKey?: string; frames?: Buffer[] },
 ): Promise<CampaignSetup> {
   const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
     stack.apiUrl,
@@ -129,6 +129,7 @@ export async function createCampaignWithBatch(
         qaSettings: options.qa ?? { tolerableErrorRate: 0.2, confidence: 0.8, seed: 'it' },
         claimSlaSeconds: 600,
         reviewCredential: options.reviewCredential ?? 'board-certified-surgeon',
+        prelabelModelKey: options.prelabelModelKey ?? null,
         requiredSkills: [{ key: 'laparoscopy', minLevel: options.minLevel ?? 2 }],
         payRates: [
           { kind: 'LABEL', amountCents: 10 },
@@ -142,7 +143,7 @@ export async function createCampaignWithBatch(
   const campaignId = created.createCampaign.id;
   if (!campaignId) throw new Error(`createCampaign: ${created.createCampaign.message}`);
   const assetIds: string[] = [];
-  for (let i = 0; i < options.tasks; i++) assetIds.push(await uploadAsset(stack, ops, campaignId, await syntheticFrame(i)));
+  for (let i = 0; i < options.tasks; i++) assetIds.push(await uploadAsset(stack, ops, campaignId, options.frames?.[i] ?? (await syntheticFrame(i))));
   const batch = await gql<{ createBatch: { id?: string; message?: string } }>(
     stack.apiUrl,
     ops.token,

@@ -1,0 +1,44 @@
+// The built console (adapter-node) on an ephemeral port, pointed at a test stack's API; and Chromium.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { repoRoot } from './paths.ts';
+import { waitFor } from './stack.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startConsole(apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const entry = join(repoRoot, 'web', 'build', 'index.js');
+  if (!existsSync(entry)) throw new Error('the console is not built: run `pnpm --filter @suture/web build` (scripts/setup.sh does)');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, [entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, API_URL: apiUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor('console listening', async () => (await fetch(`${url}/login`)).ok, 60_000);
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    },
+  };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic'],
+  });
+}
