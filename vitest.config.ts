@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 // Test tiers by suffix: *.test.ts (pure, fast), *.int.test.ts (real PostgreSQL, Temporal, S3),
@@ -5,9 +6,12 @@ import { defineConfig } from 'vitest/config';
 const exclude = ['**/node_modules/**', '**/.svelte-kit/**', '**/build/**'];
 
 export default defineConfig({
+  // One graphql module instance for Pothos, yoga and tests (its ESM and CJS builds must not mix).
+  resolve: { alias: { graphql: createRequire(new URL('./api/package.json', import.meta.url)).resolve('graphql') } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['{api,workflows,prisma,test,web}/**/*.test.ts'],
@@ -16,6 +20,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'int',
           include: ['{api,workflows,prisma,test}/**/*.int.test.ts'],
@@ -27,6 +32,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],

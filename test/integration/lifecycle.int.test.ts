@@ -169,6 +169,12 @@ describe('batch lifecycle end to end', () => {
     const chain = await verifyAuditChain(stack.prisma);
     expect(chain.ok).toBe(true);
     expect(chain.events).toBeGreaterThan(TASKS * 2);
+    // Append-only: the database refuses to change or delete ledger entries and audit events.
+    await expect(stack.prisma.$executeRawUnsafe(`UPDATE "LedgerEntry" SET "amountCents" = 0`)).rejects.toThrow(/append-only/);
+    await expect(stack.prisma.$executeRawUnsafe(`DELETE FROM "AuditEvent"`)).rejects.toThrow(/append-only/);
+    expect(batch.prelabelNote).toBe('skipped: the campaign has no pre-labelling model');
+    expect(history[0]).toMatchObject({ failed: 1, errorRate: expect.any(Number) });
+    expect((history[0] as unknown as { wilson95: { upper: number } }).wilson95.upper).toBeGreaterThan(0);
     const events = await stack.prisma.auditEvent.findMany();
     for (const e of events) expect(JSON.stringify(e.data)).not.toMatch(/grasper|hook|clipper|scissors|@suture\.test/);
 
