@@ -1,0 +1,79 @@
+// Every URL of the console, and which roles open which section. Nothing else builds paths by hand.
+import type { Role } from './types';
+
+const id = (value: string) => encodeURIComponent(value);
+
+export const routes = {
+  home: '/',
+  login: (redirectTo?: string) => (redirectTo && redirectTo !== '/' ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : '/login'),
+  logout: '/logout',
+  /** The same-origin GraphQL proxy (src/routes/graphql/+server.ts). */
+  graphql: '/graphql',
+  ops: {
+    campaigns: '/ops/campaigns',
+    campaign: (campaignId: string) => `/ops/campaigns/${id(campaignId)}`,
+    batch: (batchId: string) => `/ops/batches/${id(batchId)}`,
+  },
+  work: {
+    queue: '/work',
+    assignment: (assignmentId: string) => `/work/${id(assignmentId)}`,
+  },
+  review: {
+    queue: '/review',
+    assignment: (assignmentId: string) => `/review/${id(assignmentId)}`,
+  },
+  qa: {
+    queue: '/qa',
+  },
+  finance: {
+    report: (campaignId?: string | null) => (campaignId ? `/finance?campaign=${id(campaignId)}` : '/finance'),
+  },
+} as const;
+
+export type SectionKey = 'ops' | 'work' | 'review' | 'qa' | 'finance';
+
+export interface Section {
+  key: SectionKey;
+  label: string;
+  href: string;
+  /** Paths under this prefix belong to the section. */
+  prefix: string;
+  roles: readonly Role[];
+}
+
+export const sections: readonly Section[] = [
+  { key: 'ops', label: 'Campaigns', href: routes.ops.campaigns, prefix: '/ops', roles: ['ADMIN', 'OPS_MANAGER'] },
+  { key: 'work', label: 'My work', href: routes.work.queue, prefix: '/work', roles: ['ANNOTATOR'] },
+  { key: 'review', label: 'Expert review', href: routes.review.queue, prefix: '/review', roles: ['EXPERT'] },
+  { key: 'qa', label: 'QA audits', href: routes.qa.queue, prefix: '/qa', roles: ['QA_AUDITOR'] },
+  { key: 'finance', label: 'Finance', href: routes.finance.report(), prefix: '/finance', roles: ['FINANCE', 'ADMIN'] },
+];
+
+/** Paths a signed-out visitor may open. */
+const publicPaths = [routes.login(), routes.logout];
+
+export function isPublicPath(pathname: string): boolean {
+  return publicPaths.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+}
+
+export function section(key: SectionKey): Section {
+  const found = sections.find((s) => s.key === key);
+  if (!found) throw new Error(`unknown section ${key}`);
+  return found;
+}
+
+export function sectionsFor(roles: readonly Role[]): Section[] {
+  return sections.filter((s) => s.roles.some((r) => roles.includes(r)));
+}
+
+/** Where a user lands after signing in: their first section, or the overview when they have none. */
+export function homeFor(roles: readonly Role[]): string {
+  return sectionsFor(roles)[0]?.href ?? routes.home;
+}
+
+/** Only same-site paths are followed after login, never another origin. */
+export function safeRedirect(target: string | null | undefined, fallback: string): string {
+  if (!target || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return fallback;
+  if (isPublicPath(target.split('?')[0] ?? target)) return fallback;
+  return target;
+}

@@ -1,0 +1,268 @@
+// TypeScript shapes of the GraphQL types the console reads (api/schema.graphql is the source of truth).
+
+export type Role = 'ADMIN' | 'OPS_MANAGER' | 'ANNOTATOR' | 'EXPERT' | 'QA_AUDITOR' | 'FINANCE';
+export const ROLES: readonly Role[] = ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'];
+
+export type CampaignStatus = 'DRAFT' | 'ACTIVE' | 'PAUSED' | 'CLOSED';
+export type QaVerdict = 'PASS' | 'FAIL';
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+  roles: Role[];
+}
+
+/** What a mutation or query returns when the server refused for an expected reason. */
+export interface DomainErrorResult {
+  __typename: 'DomainError';
+  code: string;
+  message: string;
+}
+
+export const geometryKinds = ['classification', 'bbox', 'polygon', 'mask', 'keypoints', 'polyline', 'phases', 'volume'] as const;
+export type GeometryKind = (typeof geometryKinds)[number];
+
+export interface LabelClass {
+  key: string;
+  name: string;
+  color?: string;
+}
+
+export interface LabelSchema {
+  geometry: GeometryKind;
+  classes: LabelClass[];
+  attributes?: Array<{ key: string; name: string; type: 'boolean' | 'enum' | 'number' | 'text'; options?: string[] }>;
+  phases?: Array<{ key: string; name: string }>;
+  keypoints?: string[];
+}
+
+export interface QaSettings {
+  plan?: 'zero-acceptance' | 'z14-level-ii';
+  tolerableErrorRate?: number;
+  confidence?: number;
+  aql?: number;
+  minPerStratum?: number;
+  seed?: string;
+}
+
+/** [x, y, width, height] in the pixel coordinates of the image or video frame. */
+export type Box = [number, number, number, number];
+export interface BoxObject {
+  label: string;
+  box: Box;
+  confidence?: number;
+}
+export interface ClassificationData {
+  label: string;
+  attributes?: Record<string, unknown>;
+}
+export interface BoxData {
+  objects: BoxObject[];
+  frame?: number;
+}
+
+export interface Prelabel {
+  label?: string;
+  confidence?: number;
+  objects?: BoxObject[];
+}
+
+export interface BatchProgress {
+  total: number;
+  pending: number;
+  open: number;
+  labeled: number;
+  inReview: number;
+  accepted: number;
+  excluded: number;
+  labelsSubmitted: number;
+  labelsNeeded: number;
+  qaSampled: number;
+  qaAudited: number;
+  qaFailed: number;
+}
+
+export interface QaHistoryEntry {
+  qaRound?: number;
+  seed?: string;
+  plan?: Record<string, unknown>;
+  drawn?: number;
+  reworkedReaudited?: number;
+  decision?: string;
+  failed?: number;
+}
+
+export interface BatchSummary {
+  id: string;
+  name: string;
+  status: string;
+  stage: string;
+  qaRound: number;
+  createdAt: string;
+  progress: Pick<BatchProgress, 'total' | 'accepted'>;
+}
+
+export interface BatchDetail {
+  id: string;
+  name: string;
+  status: string;
+  stage: string;
+  workflowStage: string | null;
+  qaRound: number;
+  qaHistory: unknown;
+  prelabelNote: string | null;
+  exportKey: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  campaign: { id: string; name: string };
+  progress: BatchProgress;
+}
+
+export interface CampaignSummary {
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  overlap: number;
+  agreementThreshold: number;
+  labelSchema: LabelSchema;
+  createdAt: string;
+}
+
+export interface CampaignDetail extends CampaignSummary {
+  description: string;
+  guidelines: string;
+  guidelinesVersion: number;
+  qaSettings: QaSettings;
+  budgetCents: number;
+  claimSlaSeconds: number;
+  reviewCredential: string | null;
+  hasPrelabelModel: boolean;
+  requiredSkills: Array<{ minLevel: number; skill: { key: string; name: string } }>;
+  batches: BatchSummary[];
+}
+
+export interface AnnotatorMetrics {
+  userId: string;
+  name: string;
+  labelsSubmitted: number;
+  acceptedLabels: number;
+  activeHours: number;
+  throughputPerHour: number | null;
+  throughputPerDay: number | null;
+  secondsPerTask: number | null;
+  costCents: number;
+  costPerAcceptedLabelCents: number | null;
+  agreementWithConsensus: number | null;
+  agreementWithPeers: number | null;
+  qaPassRate: number | null;
+}
+
+export interface Skill {
+  id: string;
+  key: string;
+  name: string;
+}
+
+export interface Asset {
+  id: string;
+  kind: string;
+  contentType: string;
+  url: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface Annotation {
+  id: string;
+  version: number;
+  data: unknown;
+  submitted: boolean;
+  createdAt: string;
+}
+
+export interface SubmittedLabel {
+  id: string;
+  data: unknown;
+  createdAt: string;
+  annotator: { name: string };
+}
+
+export interface WorkCampaign {
+  id: string;
+  name: string;
+  labelSchema: LabelSchema;
+  guidelines: string;
+  guidelinesVersion: number;
+}
+
+export interface AssignmentSummary {
+  id: string;
+  kind: string;
+  status: string;
+  round: number;
+  claimedAt: string;
+  leaseExpiresAt: string;
+  submittedAt: string | null;
+  task: { id: string; campaign: { id: string; name: string }; asset: { kind: string } | null };
+}
+
+export interface WorkAssignment {
+  id: string;
+  kind: string;
+  status: string;
+  round: number;
+  leaseExpiresAt: string;
+  activeSeconds: number;
+  task: {
+    id: string;
+    frameIndex: number | null;
+    prelabel: Prelabel | null;
+    modelConfidence: number | null;
+    asset: Asset | null;
+    campaign: WorkCampaign;
+  };
+  latestAnnotation: Pick<Annotation, 'id' | 'data' | 'version' | 'submitted'> | null;
+}
+
+export interface ReviewAssignment extends Omit<WorkAssignment, 'task'> {
+  task: WorkAssignment['task'] & {
+    agreement: number | null;
+    agreementMetric: string | null;
+    submittedLabels: SubmittedLabel[];
+  };
+}
+
+export interface AuditItem {
+  id: string;
+  qaRound: number;
+  stratum: string;
+  task: {
+    id: string;
+    status: string;
+    consensus: unknown;
+    consensusMethod: string | null;
+    agreement: number | null;
+    frameIndex: number | null;
+    asset: Asset | null;
+    campaign: { id: string; name: string; labelSchema: LabelSchema };
+  };
+  batch: { id: string; name: string };
+}
+
+export interface CostReport {
+  totalCents: number;
+  acceptedLabels: number;
+  costPerAcceptedLabelCents: number | null;
+  budgetCents: number;
+  byKind: Array<{ kind: string; cents: number; entries: number }>;
+}
+
+export interface LedgerEntry {
+  id: string;
+  kind: string;
+  amountCents: number;
+  currency: string;
+  createdAt: string;
+  user: { name: string } | null;
+}

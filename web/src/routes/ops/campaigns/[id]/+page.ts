@@ -1,0 +1,46 @@
+import { error } from '@sveltejs/kit';
+import { DOMAIN_ERROR_FIELDS, gql } from '$lib/api';
+import { describeError, failLoad } from '$lib/errors';
+import type { AnnotatorMetrics, CampaignDetail, DomainErrorResult } from '$lib/types';
+import type { PageLoad } from './$types';
+
+const CAMPAIGN = /* GraphQL */ `
+  query Campaign($id: ID!) {
+    campaign(id: $id) {
+      id name description status overlap agreementThreshold labelSchema qaSettings guidelines guidelinesVersion
+      budgetCents claimSlaSeconds reviewCredential hasPrelabelModel createdAt
+      requiredSkills { minLevel skill { key name } }
+      batches { id name status stage qaRound createdAt progress { total accepted } }
+    }
+  }
+`;
+
+const METRICS = /* GraphQL */ `
+  query AnnotatorMetrics($id: ID!) {
+    annotatorMetrics(campaignId: $id) {
+      ${DOMAIN_ERROR_FIELDS}
+      ... on QueryAnnotatorMetricsSuccess {
+        data {
+          userId name labelsSubmitted acceptedLabels activeHours throughputPerHour throughputPerDay secondsPerTask
+          costCents costPerAcceptedLabelCents agreementWithConsensus agreementWithPeers qaPassRate
+        }
+      }
+    }
+  }
+`;
+
+type MetricsResult = { annotatorMetrics: { __typename: 'QueryAnnotatorMetricsSuccess'; data: AnnotatorMetrics[] } | DomainErrorResult };
+
+export const load = (async ({ fetch, params, url, depends }) => {
+  depends('suture:campaign');
+  const [campaign, metrics] = await Promise.all([
+    gql<{ campaign: CampaignDetail | null }>(CAMPAIGN, { id: params.id }, { fetch }).catch((e: unknown) => failLoad(e, url)),
+    // The table shows its own error; the rest of the page stays usable.
+    gql<MetricsResult>(METRICS, { id: params.id }, { fetch }).then(
+      (r) => ({ rows: r.annotatorMetrics.data, problem: null }),
+      (e: unknown) => ({ rows: [] as AnnotatorMetrics[], problem: describeError(e) }),
+    ),
+  ]);
+  if (!campaign.campaign) error(404, { message: `Campaign ${params.id} was not found.`, code: 'NOT_FOUND' });
+  return { campaign: campaign.campaign, metrics };
+}) satisfies PageLoad;
