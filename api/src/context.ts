@@ -12,7 +12,7 @@ export interface Services {
   s3Presign: S3Client;
   temporal: Client;
   sessions: SessionStore;
-  config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'>;
+  config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'> & { BATCH_HISTORY_BUDGET?: number };
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 

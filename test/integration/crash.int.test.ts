@@ -18,7 +18,8 @@ describe('worker crash mid-batch', () => {
   let assetIndex: Map<string, number>;
 
   beforeAll(async () => {
-    stack = await startStack({ inProcessWorker: false });
+    // A tiny history budget makes the batch continue as new many times across the crash.
+    stack = await startStack({ inProcessWorker: false, batchHistoryBudget: 40 });
     const admin = await bootstrapAdmin(stack);
     ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
     annotators = [];
@@ -86,5 +87,12 @@ describe('worker crash mid-batch', () => {
     expect(new Set(audits.map((a) => `${a.taskId}:${a.qaRound}`)).size).toBe(audits.length);
     expect((batch.qaHistory as unknown[]).length).toBe(1);
     expect((await verifyAuditChain(stack.prisma)).ok).toBe(true);
+
+    // History stayed bounded: the batch workflow continued as new, and every run stayed under the budget.
+    const runs = [];
+    for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = 'batch-${batchId}'` })) runs.push(execution);
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.filter((r) => r.status.name === 'CONTINUED_AS_NEW').length).toBe(runs.length - 1);
+    for (const r of runs) expect(r.historyLength).toBeLessThan(200);
   });
 });

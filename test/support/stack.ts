@@ -44,6 +44,8 @@ export interface StackOptions {
   inProcessWorker?: boolean;
   batchPollSeconds?: number;
   taskRecheckSeconds?: number;
+  /** Small values make the batch workflow continue as new often (history-bound tests). */
+  batchHistoryBudget?: number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -56,7 +58,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prisma = createPrisma(db.url, { max: 20 });
   const taskQueue = `suture-test-${db.name}`;
   const address = temporal.connection.options.address;
-  const config = { S3_BUCKET: s3.bucket, TEMPORAL_TASK_QUEUE: taskQueue, BATCH_POLL_SECONDS: options.batchPollSeconds ?? 0.5, TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5 };
+  const config = { S3_BUCKET: s3.bucket, TEMPORAL_TASK_QUEUE: taskQueue, BATCH_POLL_SECONDS: options.batchPollSeconds ?? 0.5, TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5, BATCH_HISTORY_BUDGET: options.batchHistoryBudget };
   const services: Services = {
     prisma,
     s3: s3.client,

@@ -38,7 +38,7 @@ export async function startBatch(services: Services, actor: AuthUser, batchId: s
   if (batch.campaign.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'activate the campaign before starting its batches');
   const workflowId = batchWorkflowId(batch.id);
   try {
-    await temporal.workflow.start('batchLifecycle', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ batchId: batch.id, pollSeconds: config.BATCH_POLL_SECONDS }] });
+    await temporal.workflow.start('batchLifecycle', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ batchId: batch.id, pollSeconds: config.BATCH_POLL_SECONDS, historyBudget: config.BATCH_HISTORY_BUDGET }] });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }

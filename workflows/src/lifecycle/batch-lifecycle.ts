@@ -22,7 +22,7 @@ const longActs = proxyActivities<LifecycleActivities>({
 });
 
 /** Continue as new well before Temporal's 10,240-event warning. */
-const HISTORY_BUDGET = 4_000;
+const DEFAULT_HISTORY_BUDGET = 4_000;
 
 export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchLifecycleState> {
   const pollMs = Math.max(0.1, input.pollSeconds ?? 5) * 1000;
@@ -46,7 +46,7 @@ export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchL
   };
   const maybeContinueAsNew = async (): Promise<void> => {
     const info = workflowInfo();
-    if (info.historyLength > HISTORY_BUDGET || info.continueAsNewSuggested) {
+    if (info.historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || info.continueAsNewSuggested) {
       await continueAsNew<typeof batchLifecycle>({ ...input, resume: { stage: state.stage, qaRound: state.qaRound } });
     }
   };

@@ -10,6 +10,8 @@ export interface BatchLifecycleInput {
   batchId: string;
   /** How often the batch re-reads progress when nothing nudges it (seconds). */
   pollSeconds?: number;
+  /** Continue as new once the history holds this many events (default 4,000; well below the 10,240 warning). */
+  historyBudget?: number;
   /** Carried across continue-as-new. */
   resume?: { stage: BatchStageName; qaRound: number };
 }

@@ -7,7 +7,7 @@ import { createTextDetector } from './ocr.ts';
 import { ffmpeg, frameNumberOfLuma, frameNumberVideo, tempDir } from './test-support.ts';
 import {
   buildFrameIndex, deidentifyVideo, extractFrame, frameAtTime, frameIndexOf, probeVideo, sampleFrames, spriteStrip,
-  stripVideoMetadata, timeOfFrame, transcodeProxy, trimFrames, trimTime,
+  sampleFramesAt, stripVideoMetadata, timeOfFrame, transcodeProxy, trimFrames, trimTime,
 } from './video.ts';
 
 const dir = tempDir();
@@ -37,6 +37,14 @@ describe('video', () => {
     expect(p).toMatchObject({ kind: 'video', codec: 'h264', width: 64, height: 48, frameRate: 25, frameCount: 60, variableFrameRate: false, hasAudio: false });
     expect(p.duration).toBeCloseTo(2.4, 1);
     expect(p.startTime).toBeGreaterThanOrEqual(0);
+    // MPEG-TS keeps a start offset (1.4 s muxer delay + 3 s); frames are counted from packets.
+    const ts = join(dir, 'offset.ts');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=25:d=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-output_ts_offset', '3', ts]);
+    const t = await probeVideo(ts);
+    expect(t.startTime).toBeCloseTo(4.4, 1);
+    expect(t.frameCount).toBe(25);
+    const { index } = await transcodeProxy(ts, join(dir, 'offset.mp4'));
+    expect(timeOfFrame(index, 0)).toBe(0);
     const v = await probeVideo(vfr);
     expect(v.variableFrameRate).toBe(true);
     expect(v.frameCount).toBe(50);
@@ -73,6 +81,11 @@ describe('video', () => {
       expect(frameNumberOfLuma(await lumaOf(png)), `frame ${n}`).toBe(n);
     }
     expect(tags(proxy)).not.toContain('4711');
+    // Sampling by seeking: exact frames, or the next keyframe without decoding what lies between.
+    const seen: number[] = [];
+    await sampleFramesAt(proxy, [timeOfFrame(index, 30)], (f) => void seen.push(frameNumberOfLuma(16 + (f.data[0]! * 219) / 255)));
+    await sampleFramesAt(proxy, [timeOfFrame(index, 30)], (f) => void seen.push(frameNumberOfLuma(16 + (f.data[0]! * 219) / 255)), { keyframesOnly: true });
+    expect(seen).toEqual([30, 50]);
   });
 
   it('turns a VFR source into a CFR proxy and keeps frame numbers exact in the proxy', async () => {

@@ -465,7 +465,13 @@ export async function sampleFrames(path: string, interval: number, onFrame: (fra
 }
 
 /** Decodes single frames at the given times (s) by seeking: cheap for a few samples of a long video. */
-export async function sampleFramesAt(path: string, times: number[], onFrame: (frame: SampledFrame) => Promise<void> | void, options: ToolOptions & { maxWidth?: number; width?: number; height?: number } = {}): Promise<void> {
+export async function sampleFramesAt(
+  path: string,
+  times: number[],
+  onFrame: (frame: SampledFrame) => Promise<void> | void,
+  /** keyframesOnly: take the first keyframe at or after each time (no decoding of the frames in between) */
+  options: ToolOptions & { maxWidth?: number; width?: number; height?: number; keyframesOnly?: boolean } = {},
+): Promise<void> {
   let width = options.width;
   let height = options.height;
   if (!width || !height) {
@@ -475,7 +481,7 @@ export async function sampleFramesAt(path: string, times: number[], onFrame: (fr
   }
   for (const time of times) {
     const chunks: Buffer[] = [];
-    await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-v', 'error', '-ss', time.toFixed(3), '-i', path, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+    await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-v', 'error', ...(options.keyframesOnly ? ['-skip_frame', 'nokey'] : []), '-ss', time.toFixed(3), '-i', path, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
       onStdout: (chunk) => chunks.push(chunk),
     });
     const data = Buffer.concat(chunks);

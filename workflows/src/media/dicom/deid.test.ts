@@ -250,6 +250,11 @@ describe('deidentifyDicom on the real files', () => {
     expect(stringOf(output.dataset, T.StudyDescription)).toBeDefined();
     expect(stringOf(output.dataset, T.PatientID)).toBe('');
     expect(report.options).toContain('Clean Descriptors');
+    expect(report.options).toContain('Retain Safe Private');
+    // (0009,1001) under creator GEMS_IDEN_01 is kept with its creator; (0009,1002) and the rest are gone.
+    expect(stringOf(output.dataset, 0x00091001)).toBe('GE_GENESIS_FF');
+    expect(stringOf(output.dataset, 0x00090010)).toBe('GEMS_IDEN_01');
+    expect(output.dataset.has(0x00091002)).toBe(false);
     expect(stringOf(output.dataset, T.LongitudinalTemporalInformationModified)).toBe('REMOVED');
   });
 });

@@ -208,7 +208,8 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
     }
   }
   for (const el of [...ds.values()]) {
-    if (isPrivateTag(el.tag) && !keptCreators.has(el.tag)) {
+    const element = elementOf(el.tag);
+    if (isPrivateTag(el.tag) && element >= 0x10 && element <= 0xff && !keptCreators.has(el.tag)) {
       ds.delete(el.tag);
       ctx.counts.privateRemoved++;
     }
