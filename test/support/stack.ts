@@ -2,6 +2,7 @@
 // a Temporal dev server, the lifecycle worker (in process, or as a child process that a test may kill)
 // and the GraphQL API on an ephemeral port.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -75,6 +76,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // A fresh secret per stack: nothing in code holds a default.
+  const deidSecret = randomBytes(32).toString('base64url');
 
   let workerRun: Promise<void> | undefined;
   let workerHandle: Awaited<ReturnType<typeof createLifecycleWorker>> | undefined;
@@ -87,6 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       taskQueue,
       bucket: s3.bucket,
       taskRecheckSeconds: config.TASK_RECHECK_SECONDS,
+      deidSecret,
       workflowBundle: await workflowBundle(),
     });
     workerRun = workerHandle.worker.run();
@@ -101,6 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     TASK_RECHECK_SECONDS: String(config.TASK_RECHECK_SECONDS),
+    SUTURE_DEID_KEY: deidSecret,
   };
   const children: ChildProcess[] = [];
   return {

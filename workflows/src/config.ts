@@ -14,6 +14,8 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
+  /** The project's de-identification secret: keys UID remapping, pseudonymous patient IDs and date shifts. */
+  SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters (it keys UID remapping and pseudonyms)'),
 });
 
 export type WorkerConfig = z.infer<typeof schema>;

@@ -7,6 +7,7 @@ import { createPrisma, type PrismaClient } from '@suture/db';
 import { createActivities } from './activities/index.ts';
 import { parseWorkerConfig } from './config.ts';
 import { createS3 } from './services/s3.ts';
+import { createTextDetector } from './media/index.ts';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('./workflows.ts');
@@ -20,6 +21,7 @@ export interface LifecycleWorkerDeps {
   bucket: string;
   sse?: 'AES256' | 'aws:kms' | undefined;
   taskRecheckSeconds?: number;
+  deidSecret: string;
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflowsPath. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -37,7 +39,8 @@ export async function createLifecycleWorker(deps: LifecycleWorkerDeps): Promise<
       prisma: deps.prisma,
       s3: deps.s3,
       temporal,
-      config: { bucket: deps.bucket, taskQueue: deps.taskQueue, sse: deps.sse, taskRecheckSeconds: deps.taskRecheckSeconds },
+      config: { bucket: deps.bucket, taskQueue: deps.taskQueue, sse: deps.sse, taskRecheckSeconds: deps.taskRecheckSeconds, deidSecret: deps.deidSecret },
+      textDetector: createTextDetector(),
     }),
   });
   return {
@@ -68,6 +71,7 @@ export async function runWorkerFromEnv(env: Record<string, string | undefined>):
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bucket: config.S3_BUCKET,
     sse: config.S3_SSE,
+    deidSecret: config.SUTURE_DEID_KEY,
   });
   try {
     await worker.run();

@@ -3,7 +3,8 @@
 // when absent); Temporal is the CLI's dev server (SQLite file); S3 is s3rver on disk; the API, the
 // worker and the console run here. Set DATABASE_URL, TEMPORAL_ADDRESS or S3_ENDPOINT to use your own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,17 @@ function waitForPort(port: number, host: string, timeoutMs: number): Promise<voi
     };
     attempt();
   });
+}
+
+/** A secret generated once per installation and kept in .data/secrets.json (mode 600), never a default in code. */
+function localSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, 'secrets.json');
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  if (!secrets[name]) {
+    secrets[name] = randomBytes(32).toString('base64url');
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return secrets[name]!;
 }
 
 export function temporalCli(): string {
@@ -113,7 +125,8 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   // The lifecycle worker, in this process.
-  const { worker } = await createLifecycleWorker({ prisma, s3, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? 'default', taskQueue, bucket, taskRecheckSeconds: 60 });
+  const deidSecret = env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey');
+  const { worker } = await createLifecycleWorker({ prisma, s3, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? 'default', taskQueue, bucket, taskRecheckSeconds: 60, deidSecret });
   const workerRun = worker.run();
 
   // The API.

@@ -11,6 +11,7 @@ import { drawSpotCheckSample, spotCheckPlan, taskAgreement, taskConsensus, type 
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runPrelabel } from './prelabel.ts';
 import { deidentifyAsset } from './ingest.ts';
+import type { TextDetector } from '../media/index.ts';
 import {
   taskWorkflowId,
   type BatchCounts,
@@ -23,12 +24,14 @@ export interface ActivityDeps {
   prisma: PrismaClient;
   s3: S3Client;
   temporal: Client;
-  config: { bucket: string; taskQueue: string; sse?: 'AES256' | 'aws:kms' | undefined; taskRecheckSeconds?: number };
+  config: { bucket: string; taskQueue: string; sse?: 'AES256' | 'aws:kms' | undefined; taskRecheckSeconds?: number; deidSecret: string };
+  /** Burned-in text detection for de-identification (PaddleOCR det model through onnxruntime-node). */
+  textDetector?: TextDetector;
 }
 
 const PAGE = 500;
 
-export function createActivities({ prisma, s3, temporal, config }: ActivityDeps) {
+export function createActivities({ prisma, s3, temporal, config, textDetector }: ActivityDeps) {
   async function loadCampaignForBatch(batchId: string) {
     const batch = await prisma.batch.findUniqueOrThrow({ where: { id: batchId }, include: { campaign: true } });
     return { batch, campaign: batch.campaign, schema: labelSchemaSchema.parse(batch.campaign.labelSchema), qa: qaSettingsSchema.parse(batch.campaign.qaSettings) };
@@ -63,7 +66,7 @@ export function createActivities({ prisma, s3, temporal, config }: ActivityDeps)
       let failed = 0;
       for (const asset of assets) {
         Context.current().heartbeat({ assetId: asset.id });
-        const outcome = asset.status === 'QUARANTINED' ? await deidentifyAsset({ prisma, s3, bucket: config.bucket, sse: config.sse }, asset) : asset.status;
+        const outcome = asset.status === 'QUARANTINED' ? await deidentifyAsset({ prisma, s3, bucket: config.bucket, sse: config.sse, deidSecret: config.deidSecret, textDetector, heartbeat: (d) => Context.current().heartbeat(d) }, asset) : asset.status;
         if (outcome === 'READY') ready += 1;
         else failed += 1;
       }
