@@ -64,7 +64,8 @@ describe('console in Chromium', () => {
     expect(stored.data).toEqual({ label: 'hook' });
 
     // The second blind label comes through the API; the task reaches consensus and ops sees it accepted.
-    const claim = await gql<{ claimNextTask: { id: string } }>(stack.apiUrl, ben.token, `mutation { claimNextTask { ... on Assignment { id } } }`);
+    const claim = await gql<{ claimNextTask: { id?: string; code?: string } }>(stack.apiUrl, ben.token, `mutation { claimNextTask { ... on Assignment { id } ... on DomainError { code } } }`);
+    expect(claim.claimNextTask.code).toBeUndefined();
     await gql(stack.apiUrl, ben.token, `mutation($a: ID!) { submitAnnotation(assignmentId: $a, data: { label: "hook" }, idempotencyKey: "ben-e2e-0001") { ... on Annotation { id } } }`, { a: claim.claimNextTask.id });
     await expect.poll(() => opsPage.getByTestId('batch-progress-accepted').textContent(), { timeout: 60_000 }).toContain('1');
   });

@@ -20,15 +20,41 @@ export const IDLE_GAP_SECONDS = 60;
  */
 export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<string> {
   const { prisma } = services;
-  const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
-    SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
-    WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK') AND a."leaseExpiresAt" > now()
-      AND (${campaignId}::uuid IS NULL OR t."campaignId" = ${campaignId}::uuid)
-    ORDER BY a."claimedAt" LIMIT 1`;
-  if (existing) return existing.id;
-  const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>(claimSql(user.id, campaignId));
-  if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
-  return claimed.id;
+  // The annotator's own claims whose lease ran out go back to the queue now rather than at the next sweep.
+  await releaseOwnExpiredClaims(services, user.id);
+  for (let attempt = 1; ; attempt++) {
+    const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+      WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')
+        AND (${campaignId}::uuid IS NULL OR t."campaignId" = ${campaignId}::uuid)
+      ORDER BY a."claimedAt" LIMIT 1`;
+    if (existing) return existing.id;
+    try {
+      const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>(claimSql(user.id, campaignId));
+      if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
+      return claimed.id;
+    } catch (error) {
+      // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
+      // annotator's own parallel request won. Both are resolved by looking again (bounded).
+      if (!isUniqueViolation(error) || attempt >= 5) throw error;
+    }
+  }
+}
+
+async function releaseOwnExpiredClaims(services: Services, userId: string): Promise<void> {
+  await services.prisma.$executeRaw`
+    WITH expired AS (
+      UPDATE "Assignment" SET status = 'EXPIRED'
+      WHERE "userId" = ${userId}::uuid AND status = 'ACTIVE' AND kind IN ('LABEL', 'REWORK') AND "leaseExpiresAt" < now()
+      RETURNING "taskId"
+    )
+    UPDATE "Task" t SET "openSlots" = t."openSlots" + 1 FROM expired WHERE t.id = expired."taskId"`;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const meta = error.meta as { code?: string } | undefined;
+  return error.code === 'P2002' || meta?.code === '23505' || /\b23505\b/.test(error.message);
 }
 
 /** The claim statement, shared with the benchmark's bare-SQL baseline. */
