@@ -2,16 +2,20 @@
 // the same claim SQL run bare through pg on the same database, at 1, 16 and 64 concurrent annotators.
 //
 // Set-up: startStack() without a worker (nothing competes for the 2 cores); the campaign, users and
-// SUTURE_BENCH_CLAIM_TASKS tasks (default 20,000, overlap 2) are written straight into the database
-// and opened in SQL (status OPEN, openSlots = overlap), not through the batch workflow. Sessions come
-// from the API's own SessionStore. Every run starts from the same state (assignments deleted, slots
-// reset, VACUUM ANALYZE). Loop per client: claim (timed) -> mark the assignment SUBMITTED with one
-// UPDATE (not timed, identical for both paths; not submitAnnotation, so submit cost does not blur the
-// claim figures) -> claim again. The bare path runs the service's two statements (active-claim check,
-// then claimSql) on one pg connection per client; the GraphQL path's completions share a 16-connection
-// pool (the API's own pool is 20; PostgreSQL allows 100 connections on these machines).
+// SUTURE_BENCH_CLAIM_TASKS tasks (default 20,000, overlap 2) are written straight into the database and
+// opened in SQL (status OPEN, openSlots = overlap), not through the batch workflow. Sessions come from
+// the API's own SessionStore. Every run starts from the same state (assignments deleted, slots reset,
+// VACUUM ANALYZE). Loop per client: claim (timed) -> mark the assignment SUBMITTED with one UPDATE (not
+// timed, the same for both paths; not submitAnnotation, whose cost would blur the claim figures) -> claim
+// again. The bare path runs the service's statements (release of the annotator's own expired claims,
+// active-claim check, claimSql, looking again when a unique index reports a lost race) on one pg
+// connection per client; the GraphQL path's completions share a 16-connection pool (the API's own pool
+// is 20; PostgreSQL allows 100 connections on these machines). The loop is closed (no think time), so at
+// N clients latency is about N / throughput. Reported beside the figures: the API process's CPU time per
+// claim and the machine's load average, since other work on the machine shifts the figures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -25,12 +29,22 @@ const MEASURE_MS = Number(process.env.SUTURE_BENCH_CLAIM_MEASURE_MS ?? '6000');
 const ROLE_ENV = 'SUTURE_CLAIM_BENCH_ROLE';
 
 const CLAIM = `mutation { claimNextTask { __typename ... on Assignment { id round slot leaseExpiresAt task { id asset { id } } } ... on DomainError { code message } } }`;
-/** The active-claim check claimNextTask runs before claimSql (api/src/services/work.ts), campaign left open. */
+// The statements claimNextTask (api/src/services/work.ts) runs around claimSql, copied here for the bare
+// baseline: keep them in step with the service.
+const RELEASE_OWN_EXPIRED_SQL = `
+    WITH expired AS (
+      UPDATE "Assignment" SET status = 'EXPIRED'
+      WHERE "userId" = $1::uuid AND status = 'ACTIVE' AND kind IN ('LABEL', 'REWORK') AND "leaseExpiresAt" < now()
+      RETURNING "taskId"
+    )
+    UPDATE "Task" t SET "openSlots" = t."openSlots" + 1 FROM expired WHERE t.id = expired."taskId"`;
 const ACTIVE_CLAIM_SQL = `
-    SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
-    WHERE a."userId" = $1::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK') AND a."leaseExpiresAt" > now()
-      AND ($2::uuid IS NULL OR t."campaignId" = $2::uuid)
-    ORDER BY a."claimedAt" LIMIT 1`;
+      SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+      WHERE a."userId" = $1::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')
+        AND ($2::uuid IS NULL OR t."campaignId" = $2::uuid)
+      ORDER BY a."claimedAt" LIMIT 1`;
+/** claimNextTask looks again this many times when a unique index reports that a concurrent claim won. */
+const CLAIM_ATTEMPTS = 5;
 const COMPLETE_SQL = `UPDATE "Assignment" SET status = 'SUBMITTED', "submittedAt" = now() WHERE id = $1::uuid`;
 
 interface RunResult {
@@ -71,7 +85,7 @@ async function drive(clients: number, claimOnce: ClaimOnce, complete: (client: n
           await complete(c, r.id);
         } else if ('noTask' in r) {
           if (counted) noTask += 1;
-        } else {
+        } else if (counted) {
           errors += 1;
           firstError ??= r.error;
         }
@@ -86,6 +100,13 @@ async function drive(clients: number, claimOnce: ClaimOnce, complete: (client: n
 async function serveApi(): Promise<void> {
   const { startApiFromEnv } = await import('@suture/api/server');
   const api = await startApiFromEnv(process.env);
+  // The parent asks for this process's CPU time to report API CPU per claim.
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d: string) => {
+    if (!d.includes('cpu')) return;
+    const used = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ benchApiCpuMs: (used.user + used.system) / 1000 })}\n`);
+  });
   process.stdout.write(`${JSON.stringify({ benchApiUrl: api.url })}\n`);
   process.once('SIGTERM', () => {
     void api.close().finally(() => process.exit(0));
@@ -98,10 +119,17 @@ interface ApiErrorLog {
   first?: string;
 }
 
-function startApiProcess(repoRoot: string, env: Record<string, string>, errorLog: ApiErrorLog): Promise<{ child: ChildProcess; url: string }> {
+interface ApiProcess {
+  child: ChildProcess;
+  url: URL;
+  /** CPU time (user + system) the API process has used so far. */
+  cpuMs(): Promise<number>;
+}
+
+function startApiProcess(repoRoot: string, env: Record<string, string>, errorLog: ApiErrorLog): Promise<ApiProcess> {
   const child = spawn(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), fileURLToPath(import.meta.url)], {
     env: { ...process.env, ...env, [ROLE_ENV]: 'api', API_PORT: '0', API_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let partial = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -111,27 +139,33 @@ function startApiProcess(repoRoot: string, env: Record<string, string>, errorLog
     // Only the API's own error log lines; tool warnings (e.g. the AWS SDK's Node version notice) are not errors.
     for (const line of lines.filter((l) => l.includes('"level":"error"'))) {
       errorLog.lines += 1;
-      errorLog.first ??= line.slice(0, 400);
+      // The error's first lines say what failed; the rest of the stack is noise here.
+      errorLog.first ??= line.replace(/\\n\s+at [\s\S]*/, '').slice(0, 400);
     }
   });
+  const cpuWaiters: Array<(ms: number) => void> = [];
+  const cpuMs = () =>
+    new Promise<number>((resolve) => {
+      cpuWaiters.push(resolve);
+      child.stdin!.write('cpu\n');
+    });
   return new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => reject(new Error('the API process did not report its URL within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`the API process exited with ${code} before listening`)));
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      for (const line of buffered.split('\n').slice(0, -1)) {
-        try {
-          const { benchApiUrl } = JSON.parse(line) as { benchApiUrl?: string };
-          if (benchApiUrl) {
-            clearTimeout(timer);
-            resolve({ child, url: benchApiUrl });
-          }
-        } catch {
-          // Not our line: the API's own JSON logs or tool output.
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (!line.startsWith('{"bench')) continue; // the API's own JSON logs
+        const message = JSON.parse(line) as { benchApiUrl?: string; benchApiCpuMs?: number };
+        if (message.benchApiUrl) {
+          clearTimeout(timer);
+          resolve({ child, url: new URL(message.benchApiUrl), cpuMs });
         }
+        if (message.benchApiCpuMs !== undefined) cpuWaiters.shift()?.(message.benchApiCpuMs);
       }
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
     });
   });
 }
@@ -221,12 +255,13 @@ const suite: BenchSuite = {
       };
 
       const apiErrors: ApiErrorLog = { lines: 0 };
-      const started = await startApiProcess(repoRoot, stack.workerEnv, apiErrors);
-      api = started.child;
-      const apiUrl = new URL(started.url);
+      const apiProcess = await startApiProcess(repoRoot, stack.workerEnv, apiErrors);
+      api = apiProcess.child;
 
-      const bare = async (clients: number): Promise<RunResult> => {
+      let bareRetries = 0;
+      const bare = async (clients: number): Promise<RunResult & { retries: number }> => {
         await reset();
+        bareRetries = 0;
         const conns = await Promise.all(
           Array.from({ length: clients }, async () => {
             const c = new pg.Client({ connectionString: stack.db.url });
@@ -235,16 +270,25 @@ const suite: BenchSuite = {
           }),
         );
         try {
-          return await drive(
+          const result = await drive(
             clients,
             async (i) => {
+              const conn = conns[i]!;
+              const userId = users[i]!.id;
               try {
-                const userId = users[i]!.id;
-                const existing = await conns[i]!.query<{ id: string }>(ACTIVE_CLAIM_SQL, [userId, null]);
-                if (existing.rows[0]) return { id: existing.rows[0].id };
-                const sql = claimSql(userId, null);
-                const claimed = await conns[i]!.query<{ id: string }>(sql.text, sql.values as unknown[]);
-                return claimed.rows[0] ? { id: claimed.rows[0].id } : { noTask: true };
+                await conn.query(RELEASE_OWN_EXPIRED_SQL, [userId]);
+                for (let attempt = 1; ; attempt++) {
+                  const existing = await conn.query<{ id: string }>(ACTIVE_CLAIM_SQL, [userId, null]);
+                  if (existing.rows[0]) return { id: existing.rows[0].id };
+                  const sql = claimSql(userId, null);
+                  try {
+                    const claimed = await conn.query<{ id: string }>(sql.text, sql.values as unknown[]);
+                    return claimed.rows[0] ? { id: claimed.rows[0].id } : { noTask: true };
+                  } catch (error) {
+                    if ((error as { code?: string }).code !== '23505' || attempt >= CLAIM_ATTEMPTS) throw error;
+                    bareRetries += 1;
+                  }
+                }
               } catch (error) {
                 return { error: (error as Error).message };
               }
@@ -253,23 +297,29 @@ const suite: BenchSuite = {
               await conns[i]!.query(COMPLETE_SQL, [id]);
             },
           );
+          return { ...result, retries: bareRetries };
         } finally {
           await Promise.all(conns.map((c) => c.end()));
         }
       };
 
-      const graphql = async (clients: number): Promise<RunResult> => {
+      const graphql = async (clients: number): Promise<RunResult & { apiCpuMsPerClaim: number }> => {
         await reset();
         const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
         const completions = new pg.Pool({ connectionString: stack.db.url, max: Math.min(16, clients) });
         try {
-          return await drive(
+          const cpuBefore = await apiProcess.cpuMs();
+          const result = await drive(
             clients,
-            (i) => graphqlClaim(agent, apiUrl, tokens[i]!),
+            (i) => graphqlClaim(agent, apiProcess.url, tokens[i]!),
             async (_i, id) => {
               await completions.query(COMPLETE_SQL, [id]);
             },
           );
+          const cpuAfter = await apiProcess.cpuMs();
+          // Every claim of this run, warm-up included, is an assignment created since the reset.
+          const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Assignment"`);
+          return { ...result, apiCpuMsPerClaim: (cpuAfter - cpuBefore) / Math.max(1, rows[0]!.n) };
         } finally {
           agent.destroy();
           await completions.end();
@@ -278,15 +328,20 @@ const suite: BenchSuite = {
 
       const figures: BenchFigure[] = [];
       for (const clients of LEVELS) {
+        // Other work on the machine shifts these figures; the 1-minute load average is reported beside them.
+        const load = os.loadavg()[0]!;
         const b = await bare(clients);
         const g = await graphql(clients);
         console.log(`  ${clients} clients: bare ${JSON.stringify(b)}\n  ${clients} clients: graphql ${JSON.stringify(g)}`);
         if (apiErrors.lines > 0) console.log(`  the API logged ${apiErrors.lines} errors so far; first: ${apiErrors.first}`);
         const extra = {
+          load1: Number(load.toFixed(1)),
+          apiCpuMsPerClaim: Number(g.apiCpuMsPerClaim.toFixed(2)),
           graphqlClaims: g.claims,
           bareClaims: b.claims,
           graphqlErrors: g.errors,
           bareErrors: b.errors,
+          bareRetries: b.retries,
           graphqlNoTask: g.noTask,
           bareNoTask: b.noTask,
           ...(g.firstError ? { graphqlFirstError: g.firstError } : {}),

@@ -1,6 +1,6 @@
 // Many annotators claim at once through the real GraphQL API: no blind slot is ever handed out twice,
-// nobody holds two slots of a task or two claims at a time, and a claim whose lease ran out goes back
-// to the queue through the batch workflow.
+// nobody holds two slots of a task or two claims at a time, every answer is a claim or a domain error
+// (never an internal one), and a claim whose lease ran out goes back to the queue through the batch workflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '@suture/api/auth/passwords';
 import { startStack, waitFor, type Stack } from '../support/stack.ts';
@@ -115,10 +115,24 @@ describe('claiming under concurrency', () => {
     await stack?.stop();
   });
 
-  it(`hands each of ${SLOTS} blind slots to exactly one of ${ANNOTATORS} annotators firing ${ANNOTATORS * CLAIMS_PER_ANNOTATOR} claims at once`, async () => {
-    const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks: TASKS, overlap: OVERLAP });
+  /** A new campaign whose batch has run up to open tasks, each with `OVERLAP` free slots. */
+  async function openCampaign(tasks: number): Promise<{ campaignId: string; batchId: string }> {
+    const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks, overlap: OVERLAP });
     await startBatch(stack, ops, batchId);
-    await waitFor('tasks open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN', openSlots: OVERLAP } })) === TASKS);
+    await waitFor('tasks open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN', openSlots: OVERLAP } })) === tasks);
+    return { campaignId, batchId };
+  }
+
+  /** Annotators holding no active claim anywhere, so an earlier test's claims do not shape this one. */
+  async function idleAnnotators(n: number): Promise<Person[]> {
+    const busy = await stack.prisma.assignment.findMany({ where: { status: 'ACTIVE', kind: { in: ['LABEL', 'REWORK'] } }, select: { userId: true } });
+    const idle = annotators.filter((p) => !busy.some((b) => b.userId === p.id));
+    if (idle.length < n) throw new Error(`need ${n} annotators without an active claim, have ${idle.length}`);
+    return idle.slice(0, n);
+  }
+
+  it(`hands each of ${SLOTS} blind slots to exactly one of ${ANNOTATORS} annotators firing ${ANNOTATORS * CLAIMS_PER_ANNOTATOR} claims at once`, async () => {
+    const { campaignId } = await openCampaign(TASKS);
 
     const failures: string[] = [];
     /** Every assignment id the API handed each annotator, over all waves. */
@@ -161,10 +175,8 @@ describe('claiming under concurrency', () => {
   });
 
   it('returns a claim whose lease expired to the queue through the batch workflow', async () => {
-    const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks: 1, overlap: OVERLAP });
-    await startBatch(stack, ops, batchId);
-    await waitFor('the task open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN', openSlots: OVERLAP } })) === 1);
-    const [late, steady, newcomer] = annotators.slice(-3) as [Person, Person, Person];
+    const { campaignId, batchId } = await openCampaign(1);
+    const [late, steady, newcomer] = (await idleAnnotators(3)) as [Person, Person, Person];
 
     const lateClaim = await claim(stack, late, campaignId);
     const steadyClaim = await claim(stack, steady, campaignId);
@@ -195,5 +207,27 @@ describe('claiming under concurrency', () => {
     expect(await claim(stack, steady, campaignId)).toMatchObject({ kind: 'claimed', id: steadyClaim.id });
     expect(await claim(stack, late, campaignId)).toEqual({ kind: 'none' });
     await expectSlotRules(stack, campaignId, 'after the expiry');
+  });
+
+  it('answers a claim in a second campaign, while one in the first is held, with a claim or a domain error, never an internal error', async () => {
+    const [first, second] = await Promise.all([openCampaign(1), openCampaign(1)]);
+    const [who] = (await idleAnnotators(1)) as [Person];
+    const held = await claim(stack, who, first.campaignId);
+    expect(held).toMatchObject({ kind: 'claimed' });
+    if (held.kind !== 'claimed') return;
+
+    const { status, body } = await post(stack, who.token, CLAIM, { c: second.campaignId });
+    expect(status).toBe(200);
+    expect(body.errors ?? [], 'no internal error').toEqual([]);
+    const answer = body.data?.claimNextTask as { __typename: string; id?: string; task?: { id: string }; code?: string };
+    if (answer.__typename === 'Assignment') {
+      // Either the claim already held is resumed, or a slot of the campaign asked for is handed out.
+      const task = await stack.prisma.task.findUniqueOrThrow({ where: { id: answer.task!.id } });
+      expect(answer.id === held.id || task.campaignId === second.campaignId, `claim ${answer.id} on task ${task.id}`).toBe(true);
+    } else {
+      expect(answer).toMatchObject({ __typename: 'DomainError', code: expect.any(String) });
+    }
+    await expectSlotRules(stack, first.campaignId, 'first campaign');
+    await expectSlotRules(stack, second.campaignId, 'second campaign');
   });
 });

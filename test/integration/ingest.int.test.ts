@@ -48,14 +48,15 @@ describe('ingest stage', () => {
       { name: 'png', body: png, type: 'image/png', expect: 'READY' },
       { name: 'truncated', body: readFileSync(dataPath('medical', 'dicom', 'MR_truncated.dcm')), type: 'application/dicom', expect: 'FAILED' },
       { name: 'mismatch', body: await syntheticFrame(7), type: 'application/dicom', expect: 'FAILED' },
-      { name: 'duplicate', body: ct, type: 'application/dicom', expect: 'FAILED' },
       { name: 'cut-video', body: readFileSync(video).subarray(0, 3000), type: 'video/mp4', expect: 'FAILED' },
     ];
     const ids: Record<string, string> = {};
     for (const f of files) ids[f.name] = await uploadAsset(stack, ops, campaignId, f.body, f.type);
+    // The same CT again: whichever copy the worker reaches second is the duplicate.
+    const copyId = await uploadAsset(stack, ops, campaignId, ct, 'application/dicom');
     const batch = await gql<{ createBatch: { id: string } }>(stack.apiUrl, ops.token, `mutation($c: ID!, $a: [ID!]!) { createBatch(campaignId: $c, name: "mixed", assetIds: $a) { ... on Batch { id } ... on DomainError { message } } }`, {
       c: campaignId,
-      a: Object.values(ids),
+      a: [...Object.values(ids), copyId],
     });
     const batchId = batch.createBatch.id;
     await gql(stack.apiUrl, ops.token, `mutation($c: ID!) { setCampaignStatus(id: $c, status: ACTIVE) { ... on Campaign { id } } }`, { c: campaignId });
@@ -63,11 +64,16 @@ describe('ingest stage', () => {
     await waitFor('batch opened', async () => (await stack.prisma.batch.findUniqueOrThrow({ where: { id: batchId } })).stage === 'LABELING', 240_000);
 
     const assets = await stack.prisma.asset.findMany({ where: { campaignId } });
+    const [first, second] = [ids.ct!, copyId].map((id) => assets.find((a) => a.id === id)!).sort((a, b) => (a.status === 'READY' ? -1 : b.status === 'READY' ? 1 : 0));
+    expect([first!.status, second!.status]).toEqual(['READY', 'FAILED']);
+    expect(second!.errorCode).toBe('DUPLICATE');
+    expect(second!.metadata).toMatchObject({ duplicateOf: first!.id });
+    ids.ct = first!.id;
+    ids.duplicate = second!.id;
     const byName = (n: string) => assets.find((a) => a.id === ids[n])!;
     for (const f of files) expect({ name: f.name, status: byName(f.name).status }).toEqual({ name: f.name, status: f.expect });
     expect(byName('truncated').errorCode).toBeTruthy();
     expect(byName('mismatch').errorCode).toBe('FORMAT_MISMATCH');
-    expect(byName('duplicate').errorCode).toBe('DUPLICATE');
     expect(byName('cut-video').errorCode).toBeTruthy();
     for (const a of assets.filter((x) => x.status === 'FAILED')) expect(a.derivativeKey).toBeNull();
 

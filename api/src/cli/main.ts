@@ -1,9 +1,9 @@
 // `pnpm suture <command>`: the one command-line entry point. Each command group lives in its own module.
 const groups: Record<string, { describe: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   up: { describe: 'start the whole stack (PostgreSQL db, Temporal, S3, API, worker, console) with a demo campaign', load: () => import('./up.ts') },
-  seed: { describe: 'seed the demo campaign, users and media', load: () => import('./seed.ts') },
   migrate: { describe: 'apply database migrations', load: () => import('./migrate.ts') },
   quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
+  upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },
   media: { describe: 'probe and de-identify media files', load: () => import('./media.ts') },
 };
 

@@ -165,7 +165,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  worker.shutdown();
+  // The worker drains on the same signal by itself (its default shutdown signals).
   await workerRun;
   stopAll();
   await connection.close();

@@ -109,9 +109,9 @@ builder.mutationFields((t) => ({
   completeAssetUpload: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: 'Asset',
     errors: {},
-    args: { assetId: t.arg.id(), parts: t.arg({ type: [CompletedPart] }) },
+    args: { assetId: t.arg.id(), parts: t.arg({ type: [CompletedPart], required: false, description: 'ETags of the parts; omit after a resumed upload to use the parts S3 received' }) },
     resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.asset.findUniqueOrThrow({ ...query, where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts }) } }),
+      ctx.services.prisma.asset.findUniqueOrThrow({ ...query, where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts ?? [] }) } }),
   }),
   abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({
     args: { assetId: t.arg.id() },

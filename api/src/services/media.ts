@@ -70,8 +70,8 @@ async function presignParts(services: Services, key: string, uploadId: string, f
 export async function resumeUpload(services: Services, assetId: string): Promise<{ uploaded: number[]; plan: UploadPlan }> {
   const asset = await services.prisma.asset.findUnique({ where: { id: assetId } });
   if (!asset || !asset.uploadId || asset.status !== 'AWAITING_UPLOAD') throw new NotFoundError('upload in progress for this asset');
-  const listed = await services.s3.send(new ListPartsCommand({ Bucket: services.config.S3_BUCKET, Key: asset.key, UploadId: asset.uploadId }));
-  const uploaded = (listed.Parts ?? []).map((p) => p.PartNumber!).sort((a, b) => a - b);
+  // Stores without ListParts (s3rver) report nothing: the client then skips the parts in its own checkpoint.
+  const uploaded = (await listedParts(services, asset.key, asset.uploadId).catch(() => [])).map((p) => p.partNumber).sort((a, b) => a - b);
   const count = Math.max(1, Math.ceil(Number(asset.sizeBytes ?? 1) / PART_SIZE));
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !uploaded.includes(n));
   const parts: UploadPlan['parts'] = [];
@@ -84,14 +84,18 @@ export async function completeUpload(services: Services, actor: AuthUser, input:
   const asset = await prisma.asset.findUnique({ where: { id: input.assetId } });
   if (!asset) throw new NotFoundError('asset');
   if (asset.status !== 'AWAITING_UPLOAD' || !asset.uploadId) throw new DomainError('CONFLICT', 'this upload is already complete');
-  if (input.parts.length === 0) throw new InvalidInputError('list the uploaded parts with their ETags');
+  // Without a part list (a resumed upload), S3's own list of received parts is used.
+  const parts = input.parts.length > 0 ? input.parts : await listedParts(services, asset.key, asset.uploadId);
+  if (parts.length === 0) throw new InvalidInputError('no part of this upload has arrived yet');
+  const expectedParts = Math.max(1, Math.ceil(Number(asset.sizeBytes ?? 1) / PART_SIZE));
+  if (parts.length !== expectedParts) throw new InvalidInputError(`${parts.length} of ${expectedParts} parts have arrived; resume the upload to send the rest`);
   try {
     await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: config.S3_BUCKET,
         Key: asset.key,
         UploadId: asset.uploadId,
-        MultipartUpload: { Parts: [...input.parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        MultipartUpload: { Parts: [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
       }),
     );
   } catch (error) {
@@ -103,9 +107,14 @@ export async function completeUpload(services: Services, actor: AuthUser, input:
   }
   await prisma.$transaction(async (tx) => {
     await tx.asset.update({ where: { id: asset.id }, data: { status: 'QUARANTINED', uploadId: null } });
-    await appendAudit(tx, { actorId: actor.id, action: 'asset.uploaded', entityType: 'Asset', entityId: asset.id, data: { parts: input.parts.length } });
+    await appendAudit(tx, { actorId: actor.id, action: 'asset.uploaded', entityType: 'Asset', entityId: asset.id, data: { parts: parts.length } });
   });
   return asset.id;
+}
+
+async function listedParts(services: Services, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string }>> {
+  const listed = await services.s3.send(new ListPartsCommand({ Bucket: services.config.S3_BUCKET, Key: key, UploadId: uploadId }));
+  return (listed.Parts ?? []).map((p) => ({ partNumber: p.PartNumber!, etag: p.ETag! }));
 }
 
 export async function abortUpload(services: Services, assetId: string): Promise<void> {

@@ -20,15 +20,21 @@ export const IDLE_GAP_SECONDS = 60;
  */
 export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<string> {
   const { prisma } = services;
-  // The annotator's own claims whose lease ran out go back to the queue now rather than at the next sweep.
-  await releaseOwnExpiredClaims(services, user.id);
-  for (let attempt = 1; ; attempt++) {
-    const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
-      SELECT a.id FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
-      WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')
-        AND (${campaignId}::uuid IS NULL OR t."campaignId" = ${campaignId}::uuid)
-      ORDER BY a."claimedAt" LIMIT 1`;
-    if (existing) return existing.id;
+  for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+    // At most one row: Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
+    const [held] = await prisma.$queryRaw<Array<{ id: string; campaignId: string; expired: boolean }>>`
+      SELECT a.id, t."campaignId", a."leaseExpiresAt" < now() AS expired
+      FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+      WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')`;
+    if (held?.expired) {
+      // The annotator's own claim whose lease ran out goes back to the queue now rather than at the next sweep.
+      await releaseOwnExpiredClaims(services, user.id);
+    } else if (held) {
+      if (campaignId && held.campaignId !== campaignId) {
+        throw new DomainError('CONFLICT', 'you already hold a claim in another campaign: submit it, or let its lease run out, before claiming here');
+      }
+      return held.id;
+    }
     try {
       const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>(claimSql(user.id, campaignId));
       if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
@@ -36,19 +42,25 @@ export async function claimNextTask(services: Services, user: AuthUser, campaign
     } catch (error) {
       // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
       // annotator's own parallel request won. Both are resolved by looking again (bounded).
-      if (!isUniqueViolation(error) || attempt >= 5) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
   }
+  throw new DomainError('CONFLICT', 'other annotators took the free slots first; claim again');
 }
 
+const CLAIM_ATTEMPTS = 5;
+
 async function releaseOwnExpiredClaims(services: Services, userId: string): Promise<void> {
-  await services.prisma.$executeRaw`
-    WITH expired AS (
-      UPDATE "Assignment" SET status = 'EXPIRED'
-      WHERE "userId" = ${userId}::uuid AND status = 'ACTIVE' AND kind IN ('LABEL', 'REWORK') AND "leaseExpiresAt" < now()
-      RETURNING "taskId"
-    )
-    UPDATE "Task" t SET "openSlots" = t."openSlots" + 1 FROM expired WHERE t.id = expired."taskId"`;
+  await services.prisma.$transaction(async (tx) => {
+    const released = await tx.$queryRaw<Array<{ taskId: string }>>`
+      WITH expired AS (
+        UPDATE "Assignment" SET status = 'EXPIRED'
+        WHERE "userId" = ${userId}::uuid AND status = 'ACTIVE' AND kind IN ('LABEL', 'REWORK') AND "leaseExpiresAt" < now()
+        RETURNING "taskId"
+      )
+      UPDATE "Task" t SET "openSlots" = t."openSlots" + 1 FROM expired WHERE t.id = expired."taskId" RETURNING t.id AS "taskId"`;
+    for (const r of released) await appendAudit(tx, { actorId: userId, action: 'claims.expired', entityType: 'Task', entityId: r.taskId, data: { claims: 1 } });
+  });
 }
 
 function isUniqueViolation(error: unknown): boolean {
