@@ -88,7 +88,10 @@ export async function run(argv: string[]): Promise<number> {
   let s3rver: S3rver | undefined;
   if (!s3Endpoint) {
     const port = Number(env.S3_PORT ?? 4569);
-    s3rver = new S3rver({ port, address: '127.0.0.1', silent: true, directory: join(dataDir, 's3'), configureBuckets: [{ name: bucket, configs: [] }] });
+    // Browsers PUT upload parts and GET derivatives straight from S3: allow the console's origin, expose ETag.
+    const consoleOrigin = `http://127.0.0.1:${Number(env.WEB_PORT ?? 3000)}`;
+    const cors = `<CORSConfiguration><CORSRule><AllowedOrigin>${consoleOrigin}</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+    s3rver = new S3rver({ port, address: '127.0.0.1', silent: true, directory: join(dataDir, 's3'), configureBuckets: [{ name: bucket, configs: [cors] }] });
     await s3rver.run();
     s3Endpoint = `http://127.0.0.1:${port}`;
   }
@@ -156,7 +159,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  Temporal UI: ${temporalUi ?? '(external cluster)'}`);
   console.log(`  Data:        ${dataDir}${created ? ' (demo campaign created)' : ''}`);
   if (logins.length) {
-    console.log('  Demo logins (also in .data/demo-logins.json):');
+    console.log(`  Demo logins (also in ${join(dataDir, 'demo-logins.json')}):`);
     for (const l of logins) console.log(`    ${l.role.padEnd(22)} ${l.email.padEnd(22)} ${l.password}`);
   }
   console.log('Press Ctrl+C to stop; the data stays for the next start.');

@@ -173,6 +173,25 @@ export interface Asset {
   metadata: Record<string, unknown>;
 }
 
+export type AssetStatus = 'AWAITING_UPLOAD' | 'QUARANTINED' | 'READY' | 'FAILED';
+
+/** An asset as the ops campaign page lists it (`assets(campaignId)`). */
+export interface CampaignAsset extends Asset {
+  status: AssetStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** Presigned multipart upload (`requestAssetUpload`, `resumeAssetUpload`). */
+export interface UploadPlan {
+  __typename: 'UploadPlan';
+  assetId: string;
+  partSize: number;
+  parts: Array<{ partNumber: number; url: string }>;
+  uploadedParts: number[];
+  expiresInSeconds: number;
+}
+
 export interface Annotation {
   id: string;
   version: number;

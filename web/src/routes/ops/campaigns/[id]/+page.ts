@@ -1,7 +1,8 @@
 import { error } from '@sveltejs/kit';
 import { DOMAIN_ERROR_FIELDS, gql } from '$lib/api';
 import { describeError, failLoad } from '$lib/errors';
-import type { AnnotatorMetrics, CampaignDetail, DomainErrorResult } from '$lib/types';
+import { ASSETS_QUERY } from '$lib/state/campaign-assets.svelte';
+import type { AnnotatorMetrics, CampaignAsset, CampaignDetail, DomainErrorResult } from '$lib/types';
 import type { PageLoad } from './$types';
 
 const CAMPAIGN = /* GraphQL */ `
@@ -33,14 +34,19 @@ type MetricsResult = { annotatorMetrics: { __typename: 'QueryAnnotatorMetricsSuc
 
 export const load = (async ({ fetch, params, url, depends }) => {
   depends('suture:campaign');
-  const [campaign, metrics] = await Promise.all([
+  const [campaign, metrics, assets] = await Promise.all([
     gql<{ campaign: CampaignDetail | null }>(CAMPAIGN, { id: params.id }, { fetch }).catch((e: unknown) => failLoad(e, url)),
     // The table shows its own error; the rest of the page stays usable.
     gql<MetricsResult>(METRICS, { id: params.id }, { fetch }).then(
       (r) => ({ rows: r.annotatorMetrics.data, problem: null }),
       (e: unknown) => ({ rows: [] as AnnotatorMetrics[], problem: describeError(e) }),
     ),
+    // Likewise the media table: it shows why it is empty.
+    gql<{ assets: CampaignAsset[] }>(ASSETS_QUERY, { campaignId: params.id }, { fetch }).then(
+      (r) => ({ rows: r.assets, problem: null }),
+      (e: unknown) => ({ rows: [] as CampaignAsset[], problem: describeError(e) }),
+    ),
   ]);
   if (!campaign.campaign) error(404, { message: `Campaign ${params.id} was not found.`, code: 'NOT_FOUND' });
-  return { campaign: campaign.campaign, metrics };
+  return { campaign: campaign.campaign, metrics, assets };
 }) satisfies PageLoad;
