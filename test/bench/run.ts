@@ -50,18 +50,25 @@ async function main(): Promise<void> {
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
   const at = new Date().toISOString();
   await writeFile(join(outDir, 'latest.json'), JSON.stringify({ at, machine, results }, null, 2));
-  const md = [`# Benchmark results (${at})`, '', `Machine: ${machine.cpus} cores, ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}`, ''];
+  const header = [`# Benchmark results (${at})`, '', `Machine: ${machine.cpus} cores, ${machine.cpu}, ${machine.memGiB} GiB, Node ${machine.node}`, ''];
+  const suiteMarkdown = (r: (typeof results)[number]): string[] => [
+    `## ${r.title}`,
+    '',
+    ...(r.error ? ['```', r.error, '```', ''] : []),
+    '| figure | value | baseline | baseline value | ratio | target | met |',
+    '|---|---|---|---|---|---|---|',
+    ...r.figures.map(
+      (f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName} | ${fmt(f.baselineValue)} ${f.unit} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${f.target ? (f.met ? 'yes' : 'no') : ''} |`,
+    ),
+    '',
+  ];
+  await writeFile(join(outDir, 'latest.md'), [...header, ...results.flatMap(suiteMarkdown)].join('\n'));
+  // One file per suite as well, so running one suite never hides another suite's last figures.
   for (const r of results) {
-    md.push(`## ${r.title}`, '');
-    if (r.error) md.push('```', r.error, '```', '');
-    md.push('| figure | value | baseline | baseline value | ratio | target | met |', '|---|---|---|---|---|---|---|');
-    for (const f of r.figures) {
-      md.push(`| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName} | ${fmt(f.baselineValue)} ${f.unit} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${f.target ? (f.met ? 'yes' : 'no') : ''} |`);
-    }
-    md.push('');
+    await writeFile(join(outDir, `${r.suite}.json`), JSON.stringify({ at, machine, ...r }, null, 2));
+    await writeFile(join(outDir, `${r.suite}.md`), [...header, ...suiteMarkdown(r)].join('\n'));
   }
-  await writeFile(join(outDir, 'latest.md'), md.join('\n'));
-  console.log(`results written to ${join(outDir, 'latest.md')}`);
+  console.log(`results written to ${join(outDir, 'latest.md')} and ${results.map((r) => `${r.suite}.md`).join(', ')}`);
   if (results.some((r) => r.error)) process.exit(1);
 }
 
