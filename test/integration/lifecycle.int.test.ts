@@ -155,10 +155,10 @@ describe('batch lifecycle end to end', () => {
     expect(cost.costReport).toEqual({ totalCents: total, acceptedLabels: TASKS, costPerAcceptedLabelCents: total / TASKS });
 
     // Per-annotator metrics: Dee agrees less with the consensus than the others.
-    const metrics = await gql<{ annotatorMetrics: { data?: Array<{ name: string; acceptedLabels: number; agreementWithConsensus: number | null; costCents: number }> } }>(
+    const metrics = await gql<{ annotatorMetrics: { data?: Array<{ name: string; acceptedLabels: number; agreementWithConsensus: number | null; kappaWithPeers: number | null; costCents: number }> } }>(
       stack.apiUrl,
       ops.token,
-      `query($c: ID!) { annotatorMetrics(campaignId: $c) { ... on QueryAnnotatorMetricsSuccess { data { name acceptedLabels agreementWithConsensus costCents } } } }`,
+      `query($c: ID!) { annotatorMetrics(campaignId: $c) { ... on QueryAnnotatorMetricsSuccess { data { name acceptedLabels agreementWithConsensus kappaWithPeers costCents } } } }`,
       { c: campaignId },
     );
     const rows = metrics.annotatorMetrics.data!;
@@ -166,6 +166,18 @@ describe('batch lifecycle end to end', () => {
     const ann = rows.find((r) => r.name === 'Ann')!;
     expect(dee.agreementWithConsensus!).toBeLessThan(ann.agreementWithConsensus!);
     expect(ann.agreementWithConsensus).toBe(1);
+    // Chance-corrected: every pair Dee shares a mislabelled frame with falls below kappa 1; alpha sits below perfect.
+    expect(dee.kappaWithPeers).not.toBeNull();
+    expect(dee.kappaWithPeers!).toBeLessThan(1);
+    const agreement = await gql<{ campaignAgreement: { krippendorffAlpha: number | null; tasks: number } }>(
+      stack.apiUrl,
+      ops.token,
+      `query($c: ID!) { campaignAgreement(campaignId: $c) { ... on CampaignAgreement { krippendorffAlpha tasks } } }`,
+      { c: campaignId },
+    );
+    expect(agreement.campaignAgreement.tasks).toBe(TASKS);
+    expect(agreement.campaignAgreement.krippendorffAlpha!).toBeGreaterThan(0);
+    expect(agreement.campaignAgreement.krippendorffAlpha!).toBeLessThan(1);
 
     // The audit chain verifies end to end and holds no label content.
     const chain = await verifyAuditChain(stack.prisma);

@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { createCampaign, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
-import { annotatorMetrics, costReport, type AnnotatorMetrics, type CostReport } from '../services/metrics.ts';
+import { annotatorMetrics, campaignAgreement, costReport, type AnnotatorMetrics, type CampaignAgreement, type CostReport } from '../services/metrics.ts';
 
 const CampaignStatusEnum = builder.enumType('CampaignStatus', { values: ['DRAFT', 'ACTIVE', 'PAUSED', 'CLOSED'] as const });
 
@@ -48,7 +48,16 @@ const AnnotatorMetricsRef = builder.objectRef<AnnotatorMetrics>('AnnotatorMetric
     costPerAcceptedLabelCents: t.exposeFloat('costPerAcceptedLabelCents', { nullable: true }),
     agreementWithConsensus: t.exposeFloat('agreementWithConsensus', { nullable: true }),
     agreementWithPeers: t.exposeFloat('agreementWithPeers', { nullable: true }),
+    kappaWithPeers: t.exposeFloat('kappaWithPeers', { nullable: true, description: "Cohen's kappa with each peer on shared tasks, weighted by shared tasks (classification campaigns)" }),
     qaPassRate: t.exposeFloat('qaPassRate', { nullable: true }),
+  }),
+});
+
+const CampaignAgreementRef = builder.objectRef<CampaignAgreement>('CampaignAgreement').implement({
+  fields: (t) => ({
+    krippendorffAlpha: t.exposeFloat('krippendorffAlpha', { nullable: true }),
+    labels: t.exposeInt('labels'),
+    tasks: t.exposeInt('tasks'),
   }),
 });
 
@@ -102,6 +111,12 @@ builder.queryFields((t) => ({
     errors: { directResult: false },
     args: { campaignId: t.arg.id() },
     resolve: (_root, args, ctx) => annotatorMetrics(ctx.services, String(args.campaignId)),
+  }),
+  campaignAgreement: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).field({
+    type: CampaignAgreementRef,
+    errors: {},
+    args: { campaignId: t.arg.id() },
+    resolve: (_root, args, ctx) => campaignAgreement(ctx.services, String(args.campaignId)),
   }),
   costReport: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE'] }).field({
     type: CostReportRef,

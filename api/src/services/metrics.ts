@@ -2,6 +2,7 @@
 import type { Services } from '../context.ts';
 import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
 import { taskAgreement } from '@suture/workflows/lifecycle/quality-adapter';
+import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality/index';
 import { NotFoundError } from '../errors.ts';
 
 export interface AnnotatorMetrics {
@@ -22,6 +23,8 @@ export interface AnnotatorMetrics {
   agreementWithConsensus: number | null;
   /** Mean pairwise agreement with the other annotators of the same tasks. */
   agreementWithPeers: number | null;
+  /** Cohen's kappa with each peer over the classification tasks they share, averaged weighted by shared tasks. */
+  kappaWithPeers: number | null;
   /** Share of this annotator's QA-audited tasks that passed. */
   qaPassRate: number | null;
 }
@@ -75,6 +78,7 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
     }
   }
   const mean = (xs: number[] | undefined) => (xs && xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : null);
+  const kappa = schema.geometry === 'classification' ? kappaWithPeers(labels) : new Map<string, number>();
   return work
     .map((w) => {
       const accepted = Number(w.accepted);
@@ -94,10 +98,67 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
         costPerAcceptedLabelCents: accepted > 0 ? costCents / accepted : null,
         agreementWithConsensus: mean(vsConsensus.get(w.userId)),
         agreementWithPeers: mean(vsPeers.get(w.userId)),
+        kappaWithPeers: kappa.get(w.userId) ?? null,
         qaPassRate: q && Number(q.audited) > 0 ? Number(q.passed) / Number(q.audited) : null,
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Per annotator: Cohen's kappa with each peer on shared tasks (pairs with at least 2 shared tasks), weighted by shared tasks. */
+function kappaWithPeers(labels: Array<{ taskId: string; userId: string; data: unknown }>): Map<string, number> {
+  const labelOf = (d: unknown) => String((d as { label?: unknown }).label);
+  const byUser = new Map<string, Map<string, string>>();
+  for (const l of labels) {
+    const m = byUser.get(l.userId) ?? new Map<string, string>();
+    m.set(l.taskId, labelOf(l.data));
+    byUser.set(l.userId, m);
+  }
+  const sums = new Map<string, { weighted: number; weight: number }>();
+  const users = [...byUser.keys()].sort();
+  for (let i = 0; i < users.length; i++)
+    for (let j = i + 1; j < users.length; j++) {
+      const a = byUser.get(users[i]!)!;
+      const b = byUser.get(users[j]!)!;
+      const shared = [...a.keys()].filter((t) => b.has(t));
+      if (shared.length < 2) continue;
+      let k: number;
+      try {
+        k = cohenKappaFromAnswers(shared.flatMap((t) => [{ task: t, annotator: 'a', label: a.get(t)! }, { task: t, annotator: 'b', label: b.get(t)! }]));
+      } catch (error) {
+        if (error instanceof QualityInputError) continue;
+        throw error;
+      }
+      for (const u of [users[i]!, users[j]!]) {
+        const s = sums.get(u) ?? { weighted: 0, weight: 0 };
+        sums.set(u, { weighted: s.weighted + k * shared.length, weight: s.weight + shared.length });
+      }
+    }
+  return new Map([...sums].map(([u, s]) => [u, s.weighted / s.weight]));
+}
+
+export interface CampaignAgreement {
+  /** Krippendorff's alpha (nominal) over every submitted classification label of the current rounds; null when undefined. */
+  krippendorffAlpha: number | null;
+  labels: number;
+  tasks: number;
+}
+
+export async function campaignAgreement(services: Services, campaignId: string): Promise<CampaignAgreement> {
+  const campaign = await services.prisma.campaign.findUnique({ where: { id: campaignId }, select: { labelSchema: true } });
+  if (!campaign) throw new NotFoundError('campaign');
+  const rows = await services.prisma.$queryRaw<Array<{ taskId: string; userId: string; data: unknown }>>`
+    SELECT an."taskId", an."userId", an.data FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId"
+    WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`;
+  const tasks = new Set(rows.map((r) => r.taskId)).size;
+  if (labelSchemaSchema.parse(campaign.labelSchema).geometry !== 'classification') return { krippendorffAlpha: null, labels: rows.length, tasks };
+  let alpha: number | null = null;
+  try {
+    alpha = krippendorffAlpha(rows.map((r) => ({ task: r.taskId, annotator: r.userId, label: String((r.data as { label?: unknown }).label) })), 'nominal');
+  } catch (error) {
+    if (!(error instanceof QualityInputError)) throw error;
+  }
+  return { krippendorffAlpha: alpha !== null && Number.isFinite(alpha) ? alpha : null, labels: rows.length, tasks };
 }
 
 export interface CostReport {

@@ -156,6 +156,7 @@ export interface AnnotatorMetrics {
   costPerAcceptedLabelCents: number | null;
   agreementWithConsensus: number | null;
   agreementWithPeers: number | null;
+  kappaWithPeers: number | null;
   qaPassRate: number | null;
 }
 
