@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
+echo "== format"
+pnpm --silent format:check
 echo "== lint"
 pnpm --silent lint
 echo "== typecheck"

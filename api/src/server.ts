@@ -33,7 +33,11 @@ export async function startApiFromEnv(env: Record<string, string | undefined>): 
     config,
     log: jsonLogger('api'),
   };
-  const app = createApp(services, { corsOrigins: config.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) });
+  const app = createApp(services, {
+    corsOrigins: config.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
   });

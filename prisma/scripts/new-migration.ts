@@ -39,11 +39,13 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; st
 function timestamp(existing: string[]): string {
   const now = new Date();
   const pad = (n: number) => String(n).padStart(2, '0');
-  let stamp =
-    `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}` +
-    `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+  let stamp = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}` + `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
   // Keep the order strict even when two migrations are created within the same second.
-  const latest = existing.map((d) => d.slice(0, 14)).filter((s) => /^\d{14}$/.test(s)).sort().at(-1);
+  const latest = existing
+    .map((d) => d.slice(0, 14))
+    .filter((s) => /^\d{14}$/.test(s))
+    .sort()
+    .at(-1);
   if (latest && stamp <= latest) stamp = String(BigInt(latest) + 1n);
   return stamp;
 }
@@ -56,7 +58,10 @@ async function main(): Promise<number> {
     console.error('usage: tsx prisma/scripts/new-migration.ts <name> [--allow-empty]');
     return 1;
   }
-  const name = rawName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = rawName
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (!name) {
     console.error(`invalid migration name: ${rawName}`);
     return 1;
@@ -68,10 +73,7 @@ async function main(): Promise<number> {
   if (!existsSync(lockfile)) writeFileSync(lockfile, LOCKFILE);
 
   const env = { ...process.env, DATABASE_URL: process.env.DATABASE_URL || DEFAULT_URL };
-  const { code, stdout } = await run(
-    ['migrate', 'diff', '--from-migrations', migrationsDir, '--to-schema', schemaPath, '--script', '--exit-code'],
-    env,
-  );
+  const { code, stdout } = await run(['migrate', 'diff', '--from-migrations', migrationsDir, '--to-schema', schemaPath, '--script', '--exit-code'], env);
   if (code !== 0 && code !== 2) {
     console.error(`prisma migrate diff failed (exit ${code})`);
     return code;

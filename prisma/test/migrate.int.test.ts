@@ -89,10 +89,7 @@ function expectedTables(schema: string): string[] {
 }
 
 async function publicTables(database: string): Promise<string[]> {
-  const rows = await query<{ table_name: string }>(
-    database,
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
-  );
+  const rows = await query<{ table_name: string }>(database, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
   return rows.map((r) => r.table_name);
 }
 
@@ -142,10 +139,7 @@ describe('prisma migrations (wasm schema-engine stand-in)', () => {
   });
 
   it('migrate diff finds no difference between the migrated database and schema.prisma', async () => {
-    const run = await prisma(
-      ['migrate', 'diff', '--from-config-datasource', '--to-schema', schemaPath, '--exit-code'],
-      migrateDb,
-    );
+    const run = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', schemaPath, '--exit-code'], migrateDb);
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout).toContain('No difference detected');
   });
@@ -153,33 +147,21 @@ describe('prisma migrations (wasm schema-engine stand-in)', () => {
   it('migrate diff reports a difference against a schema with an extra column', async () => {
     const firstModel = /^model\s+(\w+)\s*\{[^\n]*\n/m.exec(schema);
     expect(firstModel).not.toBeNull();
-    const modified =
-      schema.slice(0, firstModel!.index + firstModel![0].length) +
-      '  suturetestextracolumn String?\n' +
-      schema.slice(firstModel!.index + firstModel![0].length);
+    const modified = schema.slice(0, firstModel!.index + firstModel![0].length) + '  suturetestextracolumn String?\n' + schema.slice(firstModel!.index + firstModel![0].length);
     const modifiedPath = path.join(tempDir, 'schema.prisma');
     writeFileSync(modifiedPath, modified);
 
-    const run = await prisma(
-      ['migrate', 'diff', '--from-config-datasource', '--to-schema', modifiedPath, '--exit-code'],
-      migrateDb,
-    );
+    const run = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', modifiedPath, '--exit-code'], migrateDb);
     expect(run.code, describeRun(run)).toBe(2);
     expect(run.stdout).toContain('suturetestextracolumn');
 
-    const script = await prisma(
-      ['migrate', 'diff', '--from-config-datasource', '--to-schema', modifiedPath, '--script'],
-      migrateDb,
-    );
+    const script = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', modifiedPath, '--script'], migrateDb);
     expect(script.code, describeRun(script)).toBe(0);
     expect(script.stdout).toMatch(/ALTER TABLE "\w+" ADD COLUMN\s+"suturetestextracolumn" TEXT/);
   });
 
   it('the migrations folder matches schema.prisma (replayed on a shadow database)', async () => {
-    const run = await prisma(
-      ['migrate', 'diff', '--from-migrations', migrationsDir, '--to-schema', schemaPath, '--exit-code'],
-      migrateDb,
-    );
+    const run = await prisma(['migrate', 'diff', '--from-migrations', migrationsDir, '--to-schema', schemaPath, '--exit-code'], migrateDb);
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout).toContain('No difference detected');
   });
@@ -200,10 +182,7 @@ describe('prisma migrations (wasm schema-engine stand-in)', () => {
     expect(present).toEqual(expect.arrayContaining(tables));
     expect(present).not.toContain('_prisma_migrations');
 
-    const diff = await prisma(
-      ['migrate', 'diff', '--from-config-datasource', '--to-schema', schemaPath, '--exit-code'],
-      pushDb,
-    );
+    const diff = await prisma(['migrate', 'diff', '--from-config-datasource', '--to-schema', schemaPath, '--exit-code'], pushDb);
     expect(diff.code, describeRun(diff)).toBe(0);
   });
 });

@@ -93,7 +93,15 @@ async function drive(clients: number, claimOnce: ClaimOnce, complete: (client: n
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { claims: latencies.length, claimsPerSecond: latencies.length / (MEASURE_MS / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), noTask, errors, firstError };
+  return {
+    claims: latencies.length,
+    claimsPerSecond: latencies.length / (MEASURE_MS / 1000),
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    noTask,
+    errors,
+    firstError,
+  };
 }
 
 /** Child-process role: the API booted from the environment exactly as `suture up` does. */
@@ -184,7 +192,14 @@ function graphqlClaim(agent: http.Agent, url: URL, token: string): Promise<{ id:
   const body = JSON.stringify({ query: CLAIM });
   return new Promise((resolve) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: '/graphql',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -226,7 +241,13 @@ const suite: BenchSuite = {
         data: {
           name: 'Claim bench',
           status: 'ACTIVE',
-          labelSchema: { geometry: 'classification', classes: [{ key: 'grasper', name: 'grasper' }, { key: 'hook', name: 'hook' }] },
+          labelSchema: {
+            geometry: 'classification',
+            classes: [
+              { key: 'grasper', name: 'grasper' },
+              { key: 'hook', name: 'hook' },
+            ],
+          },
           qaSettings: { tolerableErrorRate: 0.2, confidence: 0.8, seed: 'bench' },
           overlap: OVERLAP,
           claimSlaSeconds: 1800,
@@ -237,7 +258,13 @@ const suite: BenchSuite = {
       const users = await Promise.all(
         Array.from({ length: clientsMax }, (_, i) =>
           stack.prisma.user.create({
-            data: { email: `bench${i}@suture.test`, name: `Bench ${i}`, passwordHash: 'unused: sessions are created directly', roles: ['ANNOTATOR'], skills: { create: { skillId: skill.id, level: 3 } } },
+            data: {
+              email: `bench${i}@suture.test`,
+              name: `Bench ${i}`,
+              passwordHash: 'unused: sessions are created directly',
+              roles: ['ANNOTATOR'],
+              skills: { create: { skillId: skill.id, level: 3 } },
+            },
           }),
         ),
       );

@@ -5,9 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTextDetector, frameIndexOf, probeVideo, quarantineKey, sampleFramesAt, transcodeProxy, uploadFileResumable, verifyObjectSha256,
-} from '@suture/workflows/media';
+import { createTextDetector, frameIndexOf, probeVideo, quarantineKey, sampleFramesAt, transcodeProxy, uploadFileResumable, verifyObjectSha256 } from '@suture/workflows/media';
 import { startTestS3 } from '../support/s3.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
@@ -31,10 +29,25 @@ async function sourceVideo(gigabytes: number): Promise<string> {
   const tmp = `${path}.partial.mp4`;
   // Test pattern, tinted and darkened like endoscopic footage, with temporal noise so it stays large.
   await ffmpeg([
-    '-f', 'lavfi', '-i', `testsrc2=s=1920x1080:r=30:d=${seconds}`,
-    '-vf', 'colorchannelmixer=rr=1:gg=0.55:bb=0.45,eq=brightness=-0.12,noise=alls=18:allf=t,format=yuv420p',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', String(bitrate), '-maxrate', String(bitrate), '-bufsize', String(2 * bitrate),
-    '-metadata', 'creation_time=2024-01-02T03:04:05Z', tmp,
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=1920x1080:r=30:d=${seconds}`,
+    '-vf',
+    'colorchannelmixer=rr=1:gg=0.55:bb=0.45,eq=brightness=-0.12,noise=alls=18:allf=t,format=yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-b:v',
+    String(bitrate),
+    '-maxrate',
+    String(bitrate),
+    '-bufsize',
+    String(2 * bitrate),
+    '-metadata',
+    'creation_time=2024-01-02T03:04:05Z',
+    tmp,
   ]);
   await rename(tmp, path);
   return path;
@@ -80,10 +93,15 @@ const suite: BenchSuite = {
         const t0 = performance.now();
         const probe = await probeVideo(src);
         const times = Array.from({ length: 6 }, (_, i) => ((i + 0.5) * probe.duration) / 6);
-        await sampleFramesAt(src, times, async (frame) => {
-          await detector({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
-          ocrFrames++;
-        }, { keyframesOnly: true });
+        await sampleFramesAt(
+          src,
+          times,
+          async (frame) => {
+            await detector({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+            ocrFrames++;
+          },
+          { keyframesOnly: true },
+        );
         ocrSeconds = (performance.now() - t0) / 1000;
       })();
       const [uploaded, proxied] = await Promise.all([upload, proxy, ocr]);

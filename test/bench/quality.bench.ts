@@ -123,9 +123,11 @@ function stapleFigure(): BenchFigure {
   const [X, Y, Z] = [256, 256, 100];
   const n = X * Y * Z;
   const truth = new Uint8Array(n);
-  for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
-    if ((x - 128) ** 2 / 60 ** 2 + (y - 128) ** 2 / 40 ** 2 + (z - 50) ** 2 / 30 ** 2 <= 1) truth[x + X * (y + Y * z)] = 1;
-  }
+  for (let z = 0; z < Z; z++)
+    for (let y = 0; y < Y; y++)
+      for (let x = 0; x < X; x++) {
+        if ((x - 128) ** 2 / 60 ** 2 + (y - 128) ** 2 / 40 ** 2 + (z - 50) ** 2 / 30 ** 2 <= 1) truth[x + X * (y + Y * z)] = 1;
+      }
   const raters = [0.02, 0.03, 0.05, 0.08, 0.2].map((flip) => truth.map((v) => (rng.next() < flip ? 1 - v : v)));
   let result = staple(raters);
   const stapleMs = best(2, () => {

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     '| figure | value | baseline | baseline value | ratio | target | met |',
     '|---|---|---|---|---|---|---|',
     ...r.figures.map(
-      (f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName} | ${fmt(f.baselineValue)} ${f.unit} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${f.target ? (f.met ? 'yes' : 'no') : ''} |`,
+      (f) =>
+        `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName} | ${fmt(f.baselineValue)} ${f.unit} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${f.target ? (f.met ? 'yes' : 'no') : ''} |`,
     ),
     '',
   ];

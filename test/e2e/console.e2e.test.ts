@@ -60,13 +60,22 @@ describe('console in Chromium', () => {
     await annPage.waitForURL((url) => url.pathname === '/work');
 
     // The label landed through the browser: stored, submitted, and Ann's own.
-    const stored = await waitFor('Ann\'s submitted label', () => stack.prisma.annotation.findFirst({ where: { userId: ann.id, submitted: true } }));
+    const stored = await waitFor("Ann's submitted label", () => stack.prisma.annotation.findFirst({ where: { userId: ann.id, submitted: true } }));
     expect(stored.data).toEqual({ label: 'hook' });
 
     // The second blind label comes through the API; the task reaches consensus and ops sees it accepted.
-    const claim = await gql<{ claimNextTask: { id?: string; code?: string } }>(stack.apiUrl, ben.token, `mutation { claimNextTask { ... on Assignment { id } ... on DomainError { code } } }`);
+    const claim = await gql<{ claimNextTask: { id?: string; code?: string } }>(
+      stack.apiUrl,
+      ben.token,
+      `mutation { claimNextTask { ... on Assignment { id } ... on DomainError { code } } }`,
+    );
     expect(claim.claimNextTask.code).toBeUndefined();
-    await gql(stack.apiUrl, ben.token, `mutation($a: ID!) { submitAnnotation(assignmentId: $a, data: { label: "hook" }, idempotencyKey: "ben-e2e-0001") { ... on Annotation { id } } }`, { a: claim.claimNextTask.id });
+    await gql(
+      stack.apiUrl,
+      ben.token,
+      `mutation($a: ID!) { submitAnnotation(assignmentId: $a, data: { label: "hook" }, idempotencyKey: "ben-e2e-0001") { ... on Annotation { id } } }`,
+      { a: claim.claimNextTask.id },
+    );
     await expect.poll(() => opsPage.getByTestId('batch-progress-accepted').textContent(), { timeout: 60_000 }).toContain('1');
   });
 });

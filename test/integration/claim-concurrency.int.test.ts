@@ -17,13 +17,15 @@ const MAX_WAVES = 6;
 const CLAIM = `mutation($c: ID) { claimNextTask(campaignId: $c) { __typename ... on Assignment { id slot round task { id } } ... on DomainError { code message } } }`;
 const SUBMIT = `mutation($a: ID!, $d: JSON!, $k: String!) { submitAnnotation(assignmentId: $a, data: $d, idempotencyKey: $k) { __typename ... on Annotation { id } ... on DomainError { code message } } }`;
 
-type ClaimOutcome =
-  | { kind: 'claimed'; id: string; taskId: string; slot: number }
-  | { kind: 'none' }
-  | { kind: 'failed'; detail: string };
+type ClaimOutcome = { kind: 'claimed'; id: string; taskId: string; slot: number } | { kind: 'none' } | { kind: 'failed'; detail: string };
 
 /** One raw GraphQL request, so that internal errors are reported instead of thrown. */
-async function post(stack: Stack, token: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: { data?: Record<string, unknown>; errors?: unknown[] } }> {
+async function post(
+  stack: Stack,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ status: number; body: { data?: Record<string, unknown>; errors?: unknown[] } }> {
   const res = await fetch(`${stack.apiUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -72,14 +74,24 @@ async function expectSlotRules(stack: Stack, campaignId: string, when: string): 
   // One live assignment per (task, round, slot), slots within 1..overlap.
   const slotKeys = live.map((a) => `${a.taskId}:${a.round}:${a.slot}`);
   expect.soft(slotKeys.length - new Set(slotKeys).size, `${when}: slots handed out twice`).toBe(0);
-  expect.soft(live.filter((a) => a.slot < 1 || a.slot > OVERLAP).map((a) => a.id), `${when}: slots outside 1..overlap`).toEqual([]);
+  expect
+    .soft(
+      live.filter((a) => a.slot < 1 || a.slot > OVERLAP).map((a) => a.id),
+      `${when}: slots outside 1..overlap`,
+    )
+    .toEqual([]);
   // Nobody holds two slots of one task.
   const holderKeys = live.map((a) => `${a.taskId}:${a.round}:${a.userId}`);
   expect.soft(holderKeys.length - new Set(holderKeys).size, `${when}: annotators holding two slots of one task`).toBe(0);
   // Nobody holds two claims at once in this campaign: a second claim returns the first.
   const activeByUser = new Map<string, number>();
   for (const a of live) if (a.status === 'ACTIVE') activeByUser.set(a.userId, (activeByUser.get(a.userId) ?? 0) + 1);
-  expect.soft([...activeByUser.entries()].filter(([, n]) => n > 1), `${when}: annotators holding more than one active claim`).toEqual([]);
+  expect
+    .soft(
+      [...activeByUser.entries()].filter(([, n]) => n > 1),
+      `${when}: annotators holding more than one active claim`,
+    )
+    .toEqual([]);
   // The queue's free-slot counter agrees with the live assignments and never goes below zero.
   for (const t of tasks) {
     const held = live.filter((a) => a.taskId === t.id && a.round === t.round).length;

@@ -41,15 +41,12 @@ describe('worker crash mid-batch', () => {
 
     let finished = false;
     const done = () => finished;
-    const stopOnError = <T,>(p: Promise<T>): Promise<T> =>
+    const stopOnError = <T>(p: Promise<T>): Promise<T> =>
       p.catch((error: unknown) => {
         finished = true;
         throw error;
       });
-    const people = Promise.all([
-      ...annotators.map((a) => stopOnError(annotate(stack, a, assetIndex, done))),
-      stopOnError(audit(stack, auditor, done, () => 'PASS')),
-    ]);
+    const people = Promise.all([...annotators.map((a) => stopOnError(annotate(stack, a, assetIndex, done))), stopOnError(audit(stack, auditor, done, () => 'PASS'))]);
 
     // Kill the worker once some tasks have moved on and others are still in flight.
     await waitFor('some tasks accepted', async () => finished || (await stack.prisma.task.count({ where: { batchId, status: 'ACCEPTED' } })) >= 3, 180_000);
@@ -59,7 +56,11 @@ describe('worker crash mid-batch', () => {
     expect(acceptedAtCrash).toBeLessThan(TASKS);
 
     // Work keeps arriving through the API while no worker runs; then a new worker picks everything up.
-    await waitFor('more labels submitted while the worker is down', async () => finished || (await stack.prisma.annotation.count({ where: { task: { batchId }, submitted: true } })) > acceptedAtCrash * 2, 60_000);
+    await waitFor(
+      'more labels submitted while the worker is down',
+      async () => finished || (await stack.prisma.annotation.count({ where: { task: { batchId }, submitted: true } })) > acceptedAtCrash * 2,
+      60_000,
+    );
     stack.startWorkerProcess();
     await waitFor('batch accepted', async () => finished || (await stack.prisma.batch.findUniqueOrThrow({ where: { id: batchId } })).status === 'ACCEPTED', 240_000).finally(() => {
       finished = true;
@@ -72,7 +73,10 @@ describe('worker crash mid-batch', () => {
     expect(await stack.prisma.task.count({ where: { batchId, status: 'ACCEPTED' } })).toBe(TASKS);
 
     // Exactly overlap submitted labels per task, one submitted annotation per assignment.
-    const submitted = await stack.prisma.assignment.findMany({ where: { task: { batchId }, kind: 'LABEL', status: 'SUBMITTED' }, include: { annotations: { where: { submitted: true } } } });
+    const submitted = await stack.prisma.assignment.findMany({
+      where: { task: { batchId }, kind: 'LABEL', status: 'SUBMITTED' },
+      include: { annotations: { where: { submitted: true } } },
+    });
     expect(submitted).toHaveLength(TASKS * 2);
     for (const a of submitted) expect(a.annotations).toHaveLength(1);
 

@@ -34,11 +34,39 @@ describe('ingest stage', () => {
       stack.apiUrl,
       ops.token,
       `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { ... on Campaign { id } ... on DomainError { message } } }`,
-      { i: { name: 'Mixed media', labelSchema: { geometry: 'classification', classes: [{ key: 'normal', name: 'Normal' }, { key: 'finding', name: 'Finding' }] }, overlap: 2, agreementThreshold: 1 } },
+      {
+        i: {
+          name: 'Mixed media',
+          labelSchema: {
+            geometry: 'classification',
+            classes: [
+              { key: 'normal', name: 'Normal' },
+              { key: 'finding', name: 'Finding' },
+            ],
+          },
+          overlap: 2,
+          agreementThreshold: 1,
+        },
+      },
     );
     const campaignId = created.createCampaign.id;
     const video = join(work, 'clip.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=2', '-metadata', 'creation_time=2021-03-04T05:06:07Z', '-metadata', 'comment=patient 4711', '-pix_fmt', 'yuv420p', video]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10:duration=2',
+      '-metadata',
+      'creation_time=2021-03-04T05:06:07Z',
+      '-metadata',
+      'comment=patient 4711',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
     const png = await syntheticFrame(3);
     const ct = readFileSync(dataPath('medical', 'dicom', 'CT_small.dcm'));
     const files: Array<{ name: string; body: Buffer; type: string; expect: string }> = [
@@ -54,10 +82,15 @@ describe('ingest stage', () => {
     for (const f of files) ids[f.name] = await uploadAsset(stack, ops, campaignId, f.body, f.type);
     // The same CT again: whichever copy the worker reaches second is the duplicate.
     const copyId = await uploadAsset(stack, ops, campaignId, ct, 'application/dicom');
-    const batch = await gql<{ createBatch: { id: string } }>(stack.apiUrl, ops.token, `mutation($c: ID!, $a: [ID!]!) { createBatch(campaignId: $c, name: "mixed", assetIds: $a) { ... on Batch { id } ... on DomainError { message } } }`, {
-      c: campaignId,
-      a: [...Object.values(ids), copyId],
-    });
+    const batch = await gql<{ createBatch: { id: string } }>(
+      stack.apiUrl,
+      ops.token,
+      `mutation($c: ID!, $a: [ID!]!) { createBatch(campaignId: $c, name: "mixed", assetIds: $a) { ... on Batch { id } ... on DomainError { message } } }`,
+      {
+        c: campaignId,
+        a: [...Object.values(ids), copyId],
+      },
+    );
     const batchId = batch.createBatch.id;
     await gql(stack.apiUrl, ops.token, `mutation($c: ID!) { setCampaignStatus(id: $c, status: ACTIVE) { ... on Campaign { id } } }`, { c: campaignId });
     await startBatch(stack, ops, batchId);
@@ -79,7 +112,12 @@ describe('ingest stage', () => {
 
     // Failed assets' tasks leave the batch; the others are open for labelling.
     const tasks = await stack.prisma.task.findMany({ where: { batchId } });
-    expect(tasks.filter((t) => t.status === 'EXCLUDED').map((t) => t.assetId).sort()).toEqual(['truncated', 'mismatch', 'duplicate', 'cut-video'].map((n) => ids[n]).sort());
+    expect(
+      tasks
+        .filter((t) => t.status === 'EXCLUDED')
+        .map((t) => t.assetId)
+        .sort(),
+    ).toEqual(['truncated', 'mismatch', 'duplicate', 'cut-video'].map((n) => ids[n]).sort());
     expect(tasks.filter((t) => t.status === 'OPEN')).toHaveLength(4);
 
     // Derivatives exist; originals of good files are gone; nothing of a failed file sits in derived/.

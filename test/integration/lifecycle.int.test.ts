@@ -55,7 +55,11 @@ describe('batch lifecycle end to end', () => {
     await waitFor('tasks open for claims', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN' } })) === TASKS);
 
     // Skill gating: a level-1 annotator cannot claim level-2 work; an expert without the credential gets no review.
-    const noviceClaim = await gql<{ claimNextTask: { code?: string } }>(stack.apiUrl, novice.token, `mutation { claimNextTask { ... on DomainError { code } ... on Assignment { id } } }`);
+    const noviceClaim = await gql<{ claimNextTask: { code?: string } }>(
+      stack.apiUrl,
+      novice.token,
+      `mutation { claimNextTask { ... on DomainError { code } ... on Assignment { id } } }`,
+    );
     expect(noviceClaim.claimNextTask.code).toBe('NO_TASK_AVAILABLE');
 
     let lastReport = 0;
@@ -74,7 +78,7 @@ describe('batch lifecycle end to end', () => {
       finished = true;
     });
     // Any simulated person failing stops everyone, so the failure surfaces at once.
-    const stopOnError = <T,>(p: Promise<T>): Promise<T> =>
+    const stopOnError = <T>(p: Promise<T>): Promise<T> =>
       p.catch((error: unknown) => {
         finished = true;
         throw error;
@@ -82,19 +86,25 @@ describe('batch lifecycle end to end', () => {
     const [submissions, reviews, audited] = await Promise.all([
       Promise.all(annotators.map((a) => stopOnError(annotate(stack, a, assetIndex, done)))),
       stopOnError(adjudicate(stack, expert, assetIndex, done)),
-      stopOnError(audit(stack, auditor, done, (a) => {
-        // The auditor finds one bad label in the first QA round; everything else passes.
-        if (a.qaRound === 1 && failedTaskId === undefined) {
-          failedTaskId = a.taskId;
-          return 'FAIL';
-        }
-        return 'PASS';
-      })),
+      stopOnError(
+        audit(stack, auditor, done, (a) => {
+          // The auditor finds one bad label in the first QA round; everything else passes.
+          if (a.qaRound === 1 && failedTaskId === undefined) {
+            failedTaskId = a.taskId;
+            return 'FAIL';
+          }
+          return 'PASS';
+        }),
+      ),
       watcher,
     ]);
     verdicts = audited;
 
-    const uncredentialed = await gql<{ claimNextReview: { code?: string } }>(stack.apiUrl, uncredentialedExpert.token, `mutation { claimNextReview { ... on DomainError { code } ... on Assignment { id } } }`);
+    const uncredentialed = await gql<{ claimNextReview: { code?: string } }>(
+      stack.apiUrl,
+      uncredentialedExpert.token,
+      `mutation { claimNextReview { ... on DomainError { code } ... on Assignment { id } } }`,
+    );
     expect(uncredentialed.claimNextReview.code).toBe('NO_TASK_AVAILABLE');
 
     const batch = await stack.prisma.batch.findUniqueOrThrow({ where: { id: batchId } });
@@ -155,7 +165,9 @@ describe('batch lifecycle end to end', () => {
     expect(cost.costReport).toEqual({ totalCents: total, acceptedLabels: TASKS, costPerAcceptedLabelCents: total / TASKS });
 
     // Per-annotator metrics: Dee agrees less with the consensus than the others.
-    const metrics = await gql<{ annotatorMetrics: { data?: Array<{ name: string; acceptedLabels: number; agreementWithConsensus: number | null; kappaWithPeers: number | null; costCents: number }> } }>(
+    const metrics = await gql<{
+      annotatorMetrics: { data?: Array<{ name: string; acceptedLabels: number; agreementWithConsensus: number | null; kappaWithPeers: number | null; costCents: number }> };
+    }>(
       stack.apiUrl,
       ops.token,
       `query($c: ID!) { annotatorMetrics(campaignId: $c) { ... on QueryAnnotatorMetricsSuccess { data { name acceptedLabels agreementWithConsensus kappaWithPeers costCents } } } }`,
@@ -201,7 +213,7 @@ describe('batch lifecycle end to end', () => {
     expect(quarantine.KeyCount ?? 0).toBe(0);
   });
 
-  it('never lets an annotator read another annotator\'s labels through any query', async () => {
+  it("never lets an annotator read another annotator's labels through any query", async () => {
     const [ann, ben] = annotators as [Annotator, Annotator];
     const benAssignment = await stack.prisma.assignment.findFirstOrThrow({ where: { userId: ben.id, kind: 'LABEL' } });
     const annAssignment = await stack.prisma.assignment.findFirstOrThrow({ where: { userId: ann.id, kind: 'LABEL' } });

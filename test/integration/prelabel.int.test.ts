@@ -7,7 +7,10 @@ import { startStack, waitFor, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, CLASSES, createCampaignWithBatch, register, startBatch, type Person } from '../support/scenario.ts';
 import { colourClassifierModel } from '../support/onnx-model.ts';
 
-const solid = (r: number, g: number, b: number) => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } }).png().toBuffer();
+const solid = (r: number, g: number, b: number) =>
+  sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 
 describe('pre-label stage', () => {
   let stack: Stack;

@@ -14,7 +14,13 @@ const SUBMIT = `mutation($a: ID!, $d: JSON!, $k: String!) { submitAnnotation(ass
 export const truth = (assetIndex: number): string => CLASSES[assetIndex % CLASSES.length]!;
 
 /** One annotator claims and labels until `done()` says stop. Returns the number of submissions. */
-export async function annotate(stack: Stack, who: Annotator, assetIndex: Map<string, number>, done: () => boolean, onSubmit?: (assignmentId: string) => Promise<void>): Promise<number> {
+export async function annotate(
+  stack: Stack,
+  who: Annotator,
+  assetIndex: Map<string, number>,
+  done: () => boolean,
+  onSubmit?: (assignmentId: string) => Promise<void>,
+): Promise<number> {
   let submitted = 0;
   while (!done()) {
     const claim = await gql<{ claimNextTask: { id?: string; round?: number; task?: { asset: { id: string } }; code?: string; message?: string } }>(stack.apiUrl, who.token, CLAIM);
@@ -67,10 +73,19 @@ export async function adjudicate(stack: Stack, expert: Person, assetIndex: Map<s
 }
 
 /** A QA auditor judges sampled tasks; `verdictFor` decides each one. */
-export async function audit(stack: Stack, auditor: Person, done: () => boolean, verdictFor: (audit: { id: string; qaRound: number; taskId: string }) => 'PASS' | 'FAIL'): Promise<Array<{ taskId: string; qaRound: number; verdict: string }>> {
+export async function audit(
+  stack: Stack,
+  auditor: Person,
+  done: () => boolean,
+  verdictFor: (audit: { id: string; qaRound: number; taskId: string }) => 'PASS' | 'FAIL',
+): Promise<Array<{ taskId: string; qaRound: number; verdict: string }>> {
   const verdicts: Array<{ taskId: string; qaRound: number; verdict: string }> = [];
   while (!done()) {
-    const queue = await gql<{ auditQueue: Array<{ id: string; qaRound: number; task: { id: string } }> }>(stack.apiUrl, auditor.token, `{ auditQueue { id qaRound task { id consensus } } }`);
+    const queue = await gql<{ auditQueue: Array<{ id: string; qaRound: number; task: { id: string } }> }>(
+      stack.apiUrl,
+      auditor.token,
+      `{ auditQueue { id qaRound task { id consensus } } }`,
+    );
     if (queue.auditQueue.length === 0) {
       await new Promise((r) => setTimeout(r, 100));
       continue;

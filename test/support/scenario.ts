@@ -75,7 +75,9 @@ export async function syntheticFrame(i: number): Promise<Buffer> {
       raw[o + 1] = bar ? 220 : 20 + ((y + i) % 20);
       raw[o + 2] = bar ? 230 : 25;
     }
-  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Uploads through the presigned multipart flow: the bytes go to S3, never through GraphQL. */
@@ -104,7 +106,6 @@ export async function uploadAsset(stack: Stack, ops: Person, campaignId: string,
   return assetId;
 }
 
-
 export interface CampaignSetup {
   campaignId: string;
   batchId: string;
@@ -114,7 +115,16 @@ export interface CampaignSetup {
 export async function createCampaignWithBatch(
   stack: Stack,
   ops: Person,
-  options: { tasks: number; overlap?: number; threshold?: number; qa?: Record<string, unknown>; minLevel?: number; reviewCredential?: string; prelabelModelKey?: string; frames?: Buffer[] },
+  options: {
+    tasks: number;
+    overlap?: number;
+    threshold?: number;
+    qa?: Record<string, unknown>;
+    minLevel?: number;
+    reviewCredential?: string;
+    prelabelModelKey?: string;
+    frames?: Buffer[];
+  },
 ): Promise<CampaignSetup> {
   const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
     stack.apiUrl,
@@ -157,6 +167,11 @@ export async function createCampaignWithBatch(
 }
 
 export async function startBatch(stack: Stack, ops: Person, batchId: string): Promise<void> {
-  const res = await gql<{ startBatch: { id?: string; message?: string } }>(stack.apiUrl, ops.token, `mutation($b: ID!) { startBatch(id: $b) { ... on Batch { id } ... on DomainError { message } } }`, { b: batchId });
+  const res = await gql<{ startBatch: { id?: string; message?: string } }>(
+    stack.apiUrl,
+    ops.token,
+    `mutation($b: ID!) { startBatch(id: $b) { ... on Batch { id } ... on DomainError { message } } }`,
+    { b: batchId },
+  );
   if (!res.startBatch.id) throw new Error(`startBatch: ${res.startBatch.message}`);
 }

@@ -59,7 +59,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prisma = createPrisma(db.url, { max: 20 });
   const taskQueue = `suture-test-${db.name}`;
   const address = temporal.connection.options.address;
-  const config = { S3_BUCKET: s3.bucket, TEMPORAL_TASK_QUEUE: taskQueue, BATCH_POLL_SECONDS: options.batchPollSeconds ?? 0.5, TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5, BATCH_HISTORY_BUDGET: options.batchHistoryBudget };
+  const config = {
+    S3_BUCKET: s3.bucket,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    BATCH_POLL_SECONDS: options.batchPollSeconds ?? 0.5,
+    TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5,
+    BATCH_HISTORY_BUDGET: options.batchHistoryBudget,
+  };
   const services: Services = {
     prisma,
     s3: s3.client,

@@ -23,7 +23,10 @@ export async function startConsole(apiUrl: string): Promise<{ url: string; stop(
   if (!existsSync(entry)) throw new Error('the console is not built: run `pnpm --filter @suture/web build` (scripts/setup.sh does)');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, API_URL: apiUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, API_URL: apiUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitFor('console listening', async () => (await fetch(`${url}/login`)).ok, 60_000);
   return {
     url,

@@ -11,7 +11,10 @@ const schema = z.object({
   S3_BUCKET: z.string().min(1, 'S3_BUCKET is required'),
   S3_ACCESS_KEY_ID: z.string().min(1, 'S3_ACCESS_KEY_ID is required'),
   S3_SECRET_ACCESS_KEY: z.string().min(1, 'S3_SECRET_ACCESS_KEY is required'),
-  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
   /** The project's de-identification secret: keys UID remapping, pseudonymous patient IDs and date shifts. */

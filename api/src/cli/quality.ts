@@ -243,7 +243,9 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(`unknown subcommand '${sub}'`);
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`suture quality: ${error.message}\n${error.message.startsWith('unknown') || error.message.startsWith('missing') || error.message.startsWith('unexpected argument') ? `\n${USAGE}\n` : ''}`);
+      process.stderr.write(
+        `suture quality: ${error.message}\n${error.message.startsWith('unknown') || error.message.startsWith('missing') || error.message.startsWith('unexpected argument') ? `\n${USAGE}\n` : ''}`,
+      );
       return 2;
     }
     if (error instanceof QualityInputError) {

@@ -36,9 +36,27 @@ function demoFrames(dir: string, count: number): string[] {
   mkdirSync(dir, { recursive: true });
   const existing = readdirSync(dir).filter((f) => f.endsWith('.png'));
   if (existing.length < count) {
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=1:duration=${count}`, '-vf', 'hue=h=t*40:s=0.6,eq=brightness=-0.15', '-frames:v', String(count), join(dir, 'frame_%03d.png')]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=320x240:rate=1:duration=${count}`,
+      '-vf',
+      'hue=h=t*40:s=0.6,eq=brightness=-0.15',
+      '-frames:v',
+      String(count),
+      join(dir, 'frame_%03d.png'),
+    ]);
   }
-  return readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, count).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .slice(0, count)
+    .map((f) => join(dir, f));
 }
 
 export async function seedDemo(services: Services, dataDir: string, options: { frames?: number } = {}): Promise<{ logins: DemoLogin[]; created: boolean }> {

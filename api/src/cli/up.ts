@@ -95,7 +95,12 @@ export async function run(argv: string[]): Promise<number> {
     await s3rver.run();
     s3Endpoint = `http://127.0.0.1:${port}`;
   }
-  const s3Settings = { region: env.S3_REGION ?? 'us-east-1', accessKeyId: env.S3_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? 'S3RVER', forcePathStyle: true };
+  const s3Settings = {
+    region: env.S3_REGION ?? 'us-east-1',
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? 'S3RVER',
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? 'S3RVER',
+    forcePathStyle: true,
+  };
   if (env.S3_ENDPOINT && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) throw new Error('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_ENDPOINT');
   const s3 = createS3({ ...s3Settings, endpoint: s3Endpoint });
   await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
@@ -106,7 +111,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!temporalAddress) {
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
-    const child = spawn(temporalCli(), ['server', 'start-dev', '--db-filename', join(dataDir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(
+      temporalCli(),
+      ['server', 'start-dev', '--db-filename', join(dataDir, 'temporal.db'), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     children.push(child);
     await waitForPort(port, '127.0.0.1', 60_000);
     temporalAddress = `127.0.0.1:${port}`;
@@ -129,7 +138,16 @@ export async function run(argv: string[]): Promise<number> {
 
   // The lifecycle worker, in this process.
   const deidSecret = env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey');
-  const { worker } = await createLifecycleWorker({ prisma, s3, temporalAddress, namespace: env.TEMPORAL_NAMESPACE ?? 'default', taskQueue, bucket, taskRecheckSeconds: 60, deidSecret });
+  const { worker } = await createLifecycleWorker({
+    prisma,
+    s3,
+    temporalAddress,
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue,
+    bucket,
+    taskRecheckSeconds: 60,
+    deidSecret,
+  });
   const workerRun = worker.run();
 
   // The API.
@@ -143,7 +161,10 @@ export async function run(argv: string[]): Promise<number> {
   const webBuild = join(repoRoot, 'web', 'build', 'index.js');
   let webUrl: string | null = null;
   if (existsSync(webBuild)) {
-    const web = spawn(process.execPath, [webBuild], { env: { ...env, PORT: String(webPort), HOST: '127.0.0.1', API_URL: apiUrl, ORIGIN: `http://127.0.0.1:${webPort}` }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const web = spawn(process.execPath, [webBuild], {
+      env: { ...env, PORT: String(webPort), HOST: '127.0.0.1', API_URL: apiUrl, ORIGIN: `http://127.0.0.1:${webPort}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     children.push(web);
     await waitForPort(webPort, '127.0.0.1', 30_000);
     webUrl = `http://127.0.0.1:${webPort}`;

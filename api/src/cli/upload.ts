@@ -87,7 +87,11 @@ export async function run(argv: string[]): Promise<number> {
       plan = await call<Plan>(api, token, `mutation($a: ID!) { resumeAssetUpload(assetId: $a) { ${PLAN_FIELDS} } }`, { a: saved.assetId });
       done = saved.parts;
     } else {
-      plan = await call<Plan>(api, token, `mutation($c: ID!, $t: String!, $s: Int!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ${PLAN_FIELDS} } }`, { c: campaignId, t: contentType, s: size });
+      plan = await call<Plan>(api, token, `mutation($c: ID!, $t: String!, $s: Int!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ${PLAN_FIELDS} } }`, {
+        c: campaignId,
+        t: contentType,
+        s: size,
+      });
     }
     const save = () => writeFileSync(checkpoint, JSON.stringify({ assetId: plan.assetId, size, parts: done }));
     save();
@@ -108,7 +112,12 @@ export async function run(argv: string[]): Promise<number> {
     }
     // Our own part list when S3 could not list the parts (plan.uploadedParts empty); S3's otherwise.
     const parts = plan.uploadedParts.length > 0 ? null : done;
-    await call(api, token, `mutation($a: ID!, $p: [CompletedPartInput!]) { completeAssetUpload(assetId: $a, parts: $p) { __typename ... on Asset { id } ... on DomainError { code message } } }`, { a: plan.assetId, p: parts });
+    await call(
+      api,
+      token,
+      `mutation($a: ID!, $p: [CompletedPartInput!]) { completeAssetUpload(assetId: $a, parts: $p) { __typename ... on Asset { id } ... on DomainError { code message } } }`,
+      { a: plan.assetId, p: parts },
+    );
     rmSync(checkpoint);
     results.push({ file, assetId: plan.assetId, resumedParts });
   }

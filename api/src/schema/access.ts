@@ -13,7 +13,10 @@ export async function canSeeWorkOnTask(ctx: Context, taskId: string): Promise<bo
   if (!ctx.user) return false;
   if (seesAllWork(ctx)) return true;
   if (!ctx.user.roles.includes('EXPERT')) return false;
-  const review = await ctx.services.prisma.assignment.findFirst({ where: { taskId, userId: ctx.user.id, kind: 'REVIEW', status: { in: ['ACTIVE', 'SUBMITTED'] } }, select: { id: true } });
+  const review = await ctx.services.prisma.assignment.findFirst({
+    where: { taskId, userId: ctx.user.id, kind: 'REVIEW', status: { in: ['ACTIVE', 'SUBMITTED'] } },
+    select: { id: true },
+  });
   return review !== null;
 }
 

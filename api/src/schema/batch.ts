@@ -85,7 +85,8 @@ builder.queryFields((t) => ({
   assets: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: ['Asset'],
     args: { campaignId: t.arg.id() },
-    resolve: (query, _root, args, ctx) => ctx.services.prisma.asset.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: 1000 }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.asset.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: 1000 }),
   }),
 }));
 
@@ -109,9 +110,15 @@ builder.mutationFields((t) => ({
   completeAssetUpload: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: 'Asset',
     errors: {},
-    args: { assetId: t.arg.id(), parts: t.arg({ type: [CompletedPart], required: false, description: 'ETags of the parts; omit after a resumed upload to use the parts S3 received' }) },
+    args: {
+      assetId: t.arg.id(),
+      parts: t.arg({ type: [CompletedPart], required: false, description: 'ETags of the parts; omit after a resumed upload to use the parts S3 received' }),
+    },
     resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.asset.findUniqueOrThrow({ ...query, where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts ?? [] }) } }),
+      ctx.services.prisma.asset.findUniqueOrThrow({
+        ...query,
+        where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts ?? [] }) },
+      }),
   }),
   abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({
     args: { assetId: t.arg.id() },
@@ -127,7 +134,9 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) =>
       ctx.services.prisma.batch.findUniqueOrThrow({
         ...query,
-        where: { id: await createBatch(ctx.services, ctx.user, { campaignId: String(args.campaignId), name: args.name, assetIds: args.assetIds.map(String), frames: args.frames ?? null }) },
+        where: {
+          id: await createBatch(ctx.services, ctx.user, { campaignId: String(args.campaignId), name: args.name, assetIds: args.assetIds.map(String), frames: args.frames ?? null }),
+        },
       }),
   }),
   startBatch: t.withAuth({ anyRole: [...OPS] }).prismaField({

@@ -48,7 +48,10 @@ const AnnotatorMetricsRef = builder.objectRef<AnnotatorMetrics>('AnnotatorMetric
     costPerAcceptedLabelCents: t.exposeFloat('costPerAcceptedLabelCents', { nullable: true }),
     agreementWithConsensus: t.exposeFloat('agreementWithConsensus', { nullable: true }),
     agreementWithPeers: t.exposeFloat('agreementWithPeers', { nullable: true }),
-    kappaWithPeers: t.exposeFloat('kappaWithPeers', { nullable: true, description: "Cohen's kappa with each peer on shared tasks, weighted by shared tasks (classification campaigns)" }),
+    kappaWithPeers: t.exposeFloat('kappaWithPeers', {
+      nullable: true,
+      description: "Cohen's kappa with each peer on shared tasks, weighted by shared tasks (classification campaigns)",
+    }),
     qaPassRate: t.exposeFloat('qaPassRate', { nullable: true }),
   }),
 });
@@ -131,7 +134,8 @@ builder.mutationFields((t) => ({
     type: 'Campaign',
     errors: {},
     args: { input: t.arg({ type: CreateCampaignInput }) },
-    resolve: async (query, _root, args, ctx) => ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await createCampaign(ctx.services, ctx.user, args.input) } }),
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await createCampaign(ctx.services, ctx.user, args.input) } }),
   }),
   setCampaignStatus: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'Campaign',

@@ -86,7 +86,8 @@ builder.mutationFields((t) => ({
     type: 'Skill',
     errors: {},
     args: { key: t.arg.string(), name: t.arg.string() },
-    resolve: async (query, _root, args, ctx) => ctx.services.prisma.skill.findUniqueOrThrow({ ...query, where: { id: await upsertSkill(ctx.services, ctx.user, args.key, args.name) } }),
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.skill.findUniqueOrThrow({ ...query, where: { id: await upsertSkill(ctx.services, ctx.user, args.key, args.name) } }),
   }),
   setUserSkill: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'User',

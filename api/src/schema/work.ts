@@ -111,7 +111,12 @@ builder.queryFields((t) => ({
     type: ['Assignment'],
     args: { active: t.arg.boolean({ required: false }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.services.prisma.assignment.findMany({ ...query, where: { userId: ctx.user.id, ...(args.active ? { status: 'ACTIVE' } : {}) }, orderBy: { claimedAt: 'desc' }, take: 200 }),
+      ctx.services.prisma.assignment.findMany({
+        ...query,
+        where: { userId: ctx.user.id, ...(args.active ? { status: 'ACTIVE' } : {}) },
+        orderBy: { claimedAt: 'desc' },
+        take: 200,
+      }),
   }),
   assignment: t.withAuth({ authenticated: true }).prismaField({
     type: 'Assignment',
@@ -157,7 +162,12 @@ builder.queryFields((t) => ({
     type: ['LedgerEntry'],
     args: { campaignId: t.arg.id(), take: t.arg.int({ required: false }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.services.prisma.ledgerEntry.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: Math.min(args.take ?? 200, 1000) }),
+      ctx.services.prisma.ledgerEntry.findMany({
+        ...query,
+        where: { campaignId: String(args.campaignId) },
+        orderBy: { createdAt: 'desc' },
+        take: Math.min(args.take ?? 200, 1000),
+      }),
   }),
 }));
 
@@ -176,13 +186,15 @@ builder.mutationFields((t) => ({
     type: 'Assignment',
     errors: {},
     args: { assignmentId: t.arg.id() },
-    resolve: async (query, _root, args, ctx) => ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await heartbeat(ctx.services, ctx.user, String(args.assignmentId)) } }),
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await heartbeat(ctx.services, ctx.user, String(args.assignmentId)) } }),
   }),
   saveDraft: t.withAuth({ authenticated: true }).prismaField({
     type: 'Annotation',
     errors: {},
     args: { assignmentId: t.arg.id(), data: t.arg({ type: 'JSON' }) },
-    resolve: async (query, _root, args, ctx) => ctx.services.prisma.annotation.findUniqueOrThrow({ ...query, where: { id: await saveDraft(ctx.services, ctx.user, String(args.assignmentId), args.data) } }),
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.annotation.findUniqueOrThrow({ ...query, where: { id: await saveDraft(ctx.services, ctx.user, String(args.assignmentId), args.data) } }),
   }),
   submitAnnotation: t.withAuth({ authenticated: true }).prismaField({
     type: 'Annotation',

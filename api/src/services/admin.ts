@@ -11,7 +11,10 @@ import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new InvalidInputError(`invalid ${what}`, result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  throw new InvalidInputError(
+    `invalid ${what}`,
+    result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  );
 }
 
 export async function login(services: Services, email: string, password: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
@@ -85,7 +88,12 @@ const campaignSchema = z.object({
   agreementThreshold: z.number().min(0).max(1),
   qaSettings: z.unknown().default({}),
   budgetCents: z.number().int().min(0).default(0),
-  claimSlaSeconds: z.number().int().min(30).max(7 * 24 * 3600).default(1800),
+  claimSlaSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(7 * 24 * 3600)
+    .default(1800),
   reviewCredential: z.string().trim().min(1).nullable().default(null),
   prelabelModelKey: z.string().trim().min(1).nullable().default(null),
   requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
@@ -99,7 +107,11 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
   return services.prisma.$transaction(async (tx) => {
     const skills = await tx.skill.findMany({ where: { key: { in: data.requiredSkills.map((s) => s.key) } } });
     const missing = data.requiredSkills.filter((s) => !skills.some((k) => k.key === s.key)).map((s) => s.key);
-    if (missing.length) throw new InvalidInputError('unknown skills', missing.map((m) => `'${m}' does not exist; create it first`));
+    if (missing.length)
+      throw new InvalidInputError(
+        'unknown skills',
+        missing.map((m) => `'${m}' does not exist; create it first`),
+      );
     const campaign = await tx.campaign.create({
       data: {
         name: data.name,

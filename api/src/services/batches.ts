@@ -21,9 +21,17 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
     const unique = [...new Set(input.assetIds)];
     const assets = await tx.asset.findMany({ where: { id: { in: unique }, campaignId: campaign.id }, select: { id: true, status: true } });
     const missing = unique.filter((id) => !assets.some((a) => a.id === id));
-    if (missing.length) throw new InvalidInputError('assets not in this campaign', missing.map((m) => `asset ${m}`));
+    if (missing.length)
+      throw new InvalidInputError(
+        'assets not in this campaign',
+        missing.map((m) => `asset ${m}`),
+      );
     const notUploaded = assets.filter((a) => a.status === 'AWAITING_UPLOAD').map((a) => a.id);
-    if (notUploaded.length) throw new InvalidInputError('assets still uploading', notUploaded.map((m) => `asset ${m}`));
+    if (notUploaded.length)
+      throw new InvalidInputError(
+        'assets still uploading',
+        notUploaded.map((m) => `asset ${m}`),
+      );
     const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: input.name.trim() } });
     await tx.task.createMany({ data: unique.flatMap((assetId) => frames.map((frameIndex) => ({ batchId: batch.id, campaignId: campaign.id, assetId, frameIndex }))) });
     await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks: unique.length * frames.length } });
@@ -38,7 +46,11 @@ export async function startBatch(services: Services, actor: AuthUser, batchId: s
   if (batch.campaign.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'activate the campaign before starting its batches');
   const workflowId = batchWorkflowId(batch.id);
   try {
-    await temporal.workflow.start('batchLifecycle', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ batchId: batch.id, pollSeconds: config.BATCH_POLL_SECONDS, historyBudget: config.BATCH_HISTORY_BUDGET }] });
+    await temporal.workflow.start('batchLifecycle', {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [{ batchId: batch.id, pollSeconds: config.BATCH_POLL_SECONDS, historyBudget: config.BATCH_HISTORY_BUDGET }],
+    });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }

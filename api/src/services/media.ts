@@ -44,7 +44,9 @@ export async function requestUpload(services: Services, actor: AuthUser, input: 
   const { prisma, s3, config } = services;
   const campaign = await prisma.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true } });
   if (!campaign) throw new NotFoundError('campaign');
-  const asset = await prisma.asset.create({ data: { campaignId: campaign.id, kind, key: `pending/${crypto.randomUUID()}`, contentType: input.contentType, sizeBytes: BigInt(input.sizeBytes) } });
+  const asset = await prisma.asset.create({
+    data: { campaignId: campaign.id, kind, key: `pending/${crypto.randomUUID()}`, contentType: input.contentType, sizeBytes: BigInt(input.sizeBytes) },
+  });
   // The key names the campaign and asset only: never a file name, which may carry PHI.
   const key = `quarantine/${campaign.id}/${asset.id}/original`;
   const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: config.S3_BUCKET, Key: key, ContentType: input.contentType }));
@@ -60,7 +62,9 @@ export async function requestUpload(services: Services, actor: AuthUser, input: 
 async function presignParts(services: Services, key: string, uploadId: string, from: number, to: number): Promise<UploadPlan['parts']> {
   const parts: UploadPlan['parts'] = [];
   for (let partNumber = from; partNumber <= to; partNumber++) {
-    const url = await getSignedUrl(services.s3Presign, new UploadPartCommand({ Bucket: services.config.S3_BUCKET, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn: PRESIGN_SECONDS });
+    const url = await getSignedUrl(services.s3Presign, new UploadPartCommand({ Bucket: services.config.S3_BUCKET, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
+      expiresIn: PRESIGN_SECONDS,
+    });
     parts.push({ partNumber, url });
   }
   return parts;

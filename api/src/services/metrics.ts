@@ -69,11 +69,25 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
   for (const list of byTask.values()) {
     for (const l of list) {
       if (l.consensus !== null && l.consensus !== undefined) {
-        push(vsConsensus, l.userId, taskAgreement(schema.geometry, [{ annotationId: 'a', userId: l.userId, data: l.data }, { annotationId: 'c', userId: 'consensus', data: l.consensus }]).value);
+        push(
+          vsConsensus,
+          l.userId,
+          taskAgreement(schema.geometry, [
+            { annotationId: 'a', userId: l.userId, data: l.data },
+            { annotationId: 'c', userId: 'consensus', data: l.consensus },
+          ]).value,
+        );
       }
       for (const other of list) {
         if (other.userId === l.userId) continue;
-        push(vsPeers, l.userId, taskAgreement(schema.geometry, [{ annotationId: 'a', userId: l.userId, data: l.data }, { annotationId: 'b', userId: other.userId, data: other.data }]).value);
+        push(
+          vsPeers,
+          l.userId,
+          taskAgreement(schema.geometry, [
+            { annotationId: 'a', userId: l.userId, data: l.data },
+            { annotationId: 'b', userId: other.userId, data: other.data },
+          ]).value,
+        );
       }
     }
   }
@@ -124,7 +138,12 @@ function kappaWithPeers(labels: Array<{ taskId: string; userId: string; data: un
       if (shared.length < 2) continue;
       let k: number;
       try {
-        k = cohenKappaFromAnswers(shared.flatMap((t) => [{ task: t, annotator: 'a', label: a.get(t)! }, { task: t, annotator: 'b', label: b.get(t)! }]));
+        k = cohenKappaFromAnswers(
+          shared.flatMap((t) => [
+            { task: t, annotator: 'a', label: a.get(t)! },
+            { task: t, annotator: 'b', label: b.get(t)! },
+          ]),
+        );
       } catch (error) {
         if (error instanceof QualityInputError) continue;
         throw error;
@@ -154,7 +173,10 @@ export async function campaignAgreement(services: Services, campaignId: string):
   if (labelSchemaSchema.parse(campaign.labelSchema).geometry !== 'classification') return { krippendorffAlpha: null, labels: rows.length, tasks };
   let alpha: number | null = null;
   try {
-    alpha = krippendorffAlpha(rows.map((r) => ({ task: r.taskId, annotator: r.userId, label: String((r.data as { label?: unknown }).label) })), 'nominal');
+    alpha = krippendorffAlpha(
+      rows.map((r) => ({ task: r.taskId, annotator: r.userId, label: String((r.data as { label?: unknown }).label) })),
+      'nominal',
+    );
   } catch (error) {
     if (!(error instanceof QualityInputError)) throw error;
   }

@@ -180,12 +180,31 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     const annotation = await tx.annotation.create({
       data: { assignmentId: a.id, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: true, idempotencyKey: input.idempotencyKey },
     });
-    await tx.assignment.update({ where: { id: a.id }, data: { status: 'SUBMITTED', submittedAt: now, lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
-    const task = await tx.task.findUniqueOrThrow({ where: { id: a.taskId }, select: { id: true, batchId: true, campaignId: true, round: true, campaign: { select: { overlap: true } } } });
+    await tx.assignment.update({
+      where: { id: a.id },
+      data: { status: 'SUBMITTED', submittedAt: now, lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } },
+    });
+    const task = await tx.task.findUniqueOrThrow({
+      where: { id: a.taskId },
+      select: { id: true, batchId: true, campaignId: true, round: true, campaign: { select: { overlap: true } } },
+    });
     const submitted = await tx.assignment.count({ where: { taskId: task.id, round: a.round, kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' } });
     if (submitted >= task.campaign.overlap) await tx.task.updateMany({ where: { id: task.id, status: 'OPEN' }, data: { status: 'LABELED' } });
-    await recordPayable(tx, { campaignId: task.campaignId, batchId: task.batchId, taskId: task.id, userId: user.id, kind: a.kind === 'REWORK' ? 'REWORK' : 'LABEL', idempotencyKey: `label:${a.id}` });
-    await appendAudit(tx, { actorId: user.id, action: 'annotation.submitted', entityType: 'Task', entityId: task.id, data: { assignmentId: a.id, round: a.round, slot: a.slot, version: annotation.version } });
+    await recordPayable(tx, {
+      campaignId: task.campaignId,
+      batchId: task.batchId,
+      taskId: task.id,
+      userId: user.id,
+      kind: a.kind === 'REWORK' ? 'REWORK' : 'LABEL',
+      idempotencyKey: `label:${a.id}`,
+    });
+    await appendAudit(tx, {
+      actorId: user.id,
+      action: 'annotation.submitted',
+      entityType: 'Task',
+      entityId: task.id,
+      data: { assignmentId: a.id, round: a.round, slot: a.slot, version: annotation.version },
+    });
     return { annotationId: annotation.id, taskId: task.id, round: a.round };
   });
   await nudgeTask(services, result.taskId, result.round);
@@ -233,7 +252,7 @@ export async function submitReview(
     return previous.id;
   }
   if ((input.chosenAnnotationId ? 1 : 0) + (input.correctedData !== undefined && input.correctedData !== null ? 1 : 0) !== 1) {
-    throw new InvalidInputError('give exactly one of chosenAnnotationId (accept one annotator\'s label) or correctedData (your own label)');
+    throw new InvalidInputError("give exactly one of chosenAnnotationId (accept one annotator's label) or correctedData (your own label)");
   }
   const result = await prisma.$transaction(async (tx) => {
     const a = await ownActiveAssignment(tx, user, input.assignmentId);
@@ -284,7 +303,14 @@ export async function submitAuditVerdict(services: Services, user: AuthUser, inp
     const labelled = await tx.assignment.count({ where: { taskId: audit.taskId, userId: user.id } });
     if (labelled > 0) throw new ForbiddenError('you worked on this task; another auditor must judge it');
     await tx.qaAudit.update({ where: { id: audit.id }, data: { verdict: input.verdict, notes: input.notes ?? '', auditorId: user.id, auditedAt: new Date() } });
-    await recordPayable(tx, { campaignId: audit.batch.campaignId, batchId: audit.batchId, taskId: audit.taskId, userId: user.id, kind: 'AUDIT', idempotencyKey: `audit:${audit.id}` });
+    await recordPayable(tx, {
+      campaignId: audit.batch.campaignId,
+      batchId: audit.batchId,
+      taskId: audit.taskId,
+      userId: user.id,
+      kind: 'AUDIT',
+      idempotencyKey: `audit:${audit.id}`,
+    });
     await appendAudit(tx, { actorId: user.id, action: 'qa.verdict', entityType: 'Task', entityId: audit.taskId, data: { qaRound: audit.qaRound, verdict: input.verdict } });
     return { auditId: audit.id, batchId: audit.batchId, changed: true };
   });

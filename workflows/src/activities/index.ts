@@ -12,13 +12,7 @@ import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runPrelabel } from './prelabel.ts';
 import { deidentifyAsset } from './ingest.ts';
 import type { TextDetector } from '../media/index.ts';
-import {
-  taskWorkflowId,
-  type BatchCounts,
-  type BatchStageName,
-  type QaProgress,
-  type TaskStageName,
-} from '../lifecycle/definitions.ts';
+import { taskWorkflowId, type BatchCounts, type BatchStageName, type QaProgress, type TaskStageName } from '../lifecycle/definitions.ts';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -54,7 +48,10 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       await prisma.$transaction(async (tx) => {
         const batch = await tx.batch.findUniqueOrThrow({ where: { id: input.batchId }, select: { stage: true, qaRound: true } });
         if (batch.stage === input.stage && batch.qaRound === input.qaRound) return;
-        await tx.batch.update({ where: { id: input.batchId }, data: { stage: input.stage, qaRound: input.qaRound, status: 'RUNNING', startedAt: batch.stage === 'CREATED' ? new Date() : undefined } });
+        await tx.batch.update({
+          where: { id: input.batchId },
+          data: { stage: input.stage, qaRound: input.qaRound, status: 'RUNNING', startedAt: batch.stage === 'CREATED' ? new Date() : undefined },
+        });
         await appendAudit(tx, { action: 'batch.stage', entityType: 'Batch', entityId: input.batchId, data: { stage: input.stage, qaRound: input.qaRound } });
       });
     },
@@ -66,14 +63,21 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       let failed = 0;
       for (const asset of assets) {
         Context.current().heartbeat({ assetId: asset.id });
-        const outcome = asset.status === 'QUARANTINED' ? await deidentifyAsset({ prisma, s3, bucket: config.bucket, sse: config.sse, deidSecret: config.deidSecret, textDetector, heartbeat: (d) => Context.current().heartbeat(d) }, asset) : asset.status;
+        const outcome =
+          asset.status === 'QUARANTINED'
+            ? await deidentifyAsset(
+                { prisma, s3, bucket: config.bucket, sse: config.sse, deidSecret: config.deidSecret, textDetector, heartbeat: (d) => Context.current().heartbeat(d) },
+                asset,
+              )
+            : asset.status;
         if (outcome === 'READY') ready += 1;
         else failed += 1;
       }
       if (failed > 0) {
         await prisma.$transaction(async (tx) => {
           const excluded = await tx.task.updateMany({ where: { batchId: input.batchId, status: 'PENDING', asset: { status: { not: 'READY' } } }, data: { status: 'EXCLUDED' } });
-          if (excluded.count > 0) await appendAudit(tx, { action: 'batch.tasks-excluded', entityType: 'Batch', entityId: input.batchId, data: { tasks: excluded.count, assets: failed } });
+          if (excluded.count > 0)
+            await appendAudit(tx, { action: 'batch.tasks-excluded', entityType: 'Batch', entityId: input.batchId, data: { tasks: excluded.count, assets: failed } });
         });
       }
       return { ready, failed };
@@ -85,8 +89,20 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       const result = await runPrelabel({ prisma, s3, bucket: config.bucket, heartbeat: (d) => Context.current().heartbeat(d) }, batch.id, campaign);
       await prisma.$transaction(async (tx) => {
         await tx.batch.update({ where: { id: batch.id }, data: { prelabelNote: result.note } });
-        if (result.computeCents > 0) await recordPayable(tx, { campaignId: campaign.id, batchId: batch.id, kind: 'COMPUTE', amountCents: result.computeCents, idempotencyKey: `compute:prelabel:${batch.id}` });
-        await appendAudit(tx, { action: result.ran ? 'batch.prelabeled' : 'batch.prelabel-skipped', entityType: 'Batch', entityId: batch.id, data: { tasks: result.tasks, note: result.note } });
+        if (result.computeCents > 0)
+          await recordPayable(tx, {
+            campaignId: campaign.id,
+            batchId: batch.id,
+            kind: 'COMPUTE',
+            amountCents: result.computeCents,
+            idempotencyKey: `compute:prelabel:${batch.id}`,
+          });
+        await appendAudit(tx, {
+          action: result.ran ? 'batch.prelabeled' : 'batch.prelabel-skipped',
+          entityType: 'Batch',
+          entityId: batch.id,
+          data: { tasks: result.tasks, note: result.note },
+        });
       });
       return { ran: result.ran, note: result.note };
     },
@@ -159,7 +175,15 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         if (t.status === 'IN_REVIEW') {
           const review = await tx.review.findUnique({ where: { taskId_round: { taskId: t.id, round: t.round } } });
           if (!review) return { stage: 'REVIEW', submitted: labels.length, agreement: t.agreement, superseded: false };
-          await tx.task.update({ where: { id: t.id }, data: { status: 'ACCEPTED', consensus: review.data as Prisma.InputJsonValue, consensusMethod: `expert-review:${review.decision.toLowerCase()}`, acceptedAt: new Date() } });
+          await tx.task.update({
+            where: { id: t.id },
+            data: {
+              status: 'ACCEPTED',
+              consensus: review.data as Prisma.InputJsonValue,
+              consensusMethod: `expert-review:${review.decision.toLowerCase()}`,
+              acceptedAt: new Date(),
+            },
+          });
           await appendAudit(tx, { action: 'task.accepted', entityType: 'Task', entityId: t.id, data: { round: t.round, via: 'review' } });
           return { stage: 'ACCEPTED', submitted: labels.length, agreement: t.agreement, superseded: false };
         }
@@ -169,7 +193,14 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           const consensus = taskConsensus(schema.geometry, labels);
           await tx.task.update({
             where: { id: t.id },
-            data: { status: 'ACCEPTED', agreement: agreement.value, agreementMetric: agreement.metric, consensus: consensus.data as Prisma.InputJsonValue, consensusMethod: consensus.method, acceptedAt: new Date() },
+            data: {
+              status: 'ACCEPTED',
+              agreement: agreement.value,
+              agreementMetric: agreement.metric,
+              consensus: consensus.data as Prisma.InputJsonValue,
+              consensusMethod: consensus.method,
+              acceptedAt: new Date(),
+            },
           });
           await appendAudit(tx, { action: 'task.accepted', entityType: 'Task', entityId: t.id, data: { round: t.round, via: 'agreement', agreement: agreement.value } });
           return { stage: 'ACCEPTED', submitted: labels.length, agreement: agreement.value, superseded: false };
@@ -186,7 +217,13 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       const existing = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound } });
       const accepted = await prisma.task.findMany({
         where: { batchId: batch.id, status: 'ACCEPTED' },
-        select: { id: true, round: true, agreement: true, modelConfidence: true, assignments: { where: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' }, select: { userId: true, round: true } } },
+        select: {
+          id: true,
+          round: true,
+          agreement: true,
+          modelConfidence: true,
+          assignments: { where: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' }, select: { userId: true, round: true } },
+        },
         orderBy: { id: 'asc' },
       });
       if (existing > 0) return { sampleSize: existing, lotSize: accepted.length };
@@ -204,13 +241,21 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       const sample = [...new Set([...drawn, ...reworked])];
       const stratumOf = new Map(items.map((i) => [i.id, i.stratum]));
       await prisma.$transaction(async (tx) => {
-        await tx.qaAudit.createMany({ data: sample.map((taskId) => ({ batchId: batch.id, taskId, qaRound: input.qaRound, stratum: stratumOf.get(taskId) ?? '' })), skipDuplicates: true });
+        await tx.qaAudit.createMany({
+          data: sample.map((taskId) => ({ batchId: batch.id, taskId, qaRound: input.qaRound, stratum: stratumOf.get(taskId) ?? '' })),
+          skipDuplicates: true,
+        });
         const history = Array.isArray(batch.qaHistory) ? (batch.qaHistory as Prisma.JsonArray) : [];
         await tx.batch.update({
           where: { id: batch.id },
           data: { qaHistory: [...history, { qaRound: input.qaRound, seed, plan: { ...plan }, drawn: drawn.length, reworkedReaudited: reworked.length }] as Prisma.InputJsonValue },
         });
-        await appendAudit(tx, { action: 'qa.sample-drawn', entityType: 'Batch', entityId: batch.id, data: { qaRound: input.qaRound, lotSize: plan.lotSize, sampleSize: sample.length, seed } });
+        await appendAudit(tx, {
+          action: 'qa.sample-drawn',
+          entityType: 'Batch',
+          entityId: batch.id,
+          data: { qaRound: input.qaRound, lotSize: plan.lotSize, sampleSize: sample.length, seed },
+        });
       });
       return { sampleSize: sample.length, lotSize: accepted.length };
     },
@@ -225,7 +270,11 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     /** Accepts the lot when failures stay within the plan's acceptance number; otherwise names the tasks to rework. */
     async decideLot(input: { batchId: string; qaRound: number }): Promise<{ accepted: boolean; reworkTaskIds: string[] }> {
       const { batch } = await loadCampaignForBatch(input.batchId);
-      const failedAudits = await prisma.qaAudit.findMany({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' }, select: { taskId: true }, orderBy: { taskId: 'asc' } });
+      const failedAudits = await prisma.qaAudit.findMany({
+        where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' },
+        select: { taskId: true },
+        orderBy: { taskId: 'asc' },
+      });
       const auditedCount = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: { not: null } } });
       const history = Array.isArray(batch.qaHistory) ? (batch.qaHistory as Array<{ qaRound?: number; plan?: { acceptNumber?: number }; decision?: string }>) : [];
       const entry = history.find((h) => h.qaRound === input.qaRound);
@@ -238,11 +287,22 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           // The lot's error rate as an auditor would state it: point estimate with 95 % intervals.
           const estimate =
             auditedCount > 0
-              ? { errorRate: failedAudits.length / auditedCount, wilson95: wilsonInterval(failedAudits.length, auditedCount, 0.95), clopperPearson95: clopperPearsonInterval(failedAudits.length, auditedCount, 0.95) }
+              ? {
+                  errorRate: failedAudits.length / auditedCount,
+                  wilson95: wilsonInterval(failedAudits.length, auditedCount, 0.95),
+                  clopperPearson95: clopperPearsonInterval(failedAudits.length, auditedCount, 0.95),
+                }
               : {};
-          const updated = history.map((h) => (h.qaRound === input.qaRound ? { ...h, decision: accepted ? 'accepted' : 'rework', failed: failedAudits.length, audited: auditedCount, ...estimate } : h));
+          const updated = history.map((h) =>
+            h.qaRound === input.qaRound ? { ...h, decision: accepted ? 'accepted' : 'rework', failed: failedAudits.length, audited: auditedCount, ...estimate } : h,
+          );
           await tx.batch.update({ where: { id: batch.id }, data: { qaHistory: updated as Prisma.InputJsonValue } });
-          await appendAudit(tx, { action: accepted ? 'qa.lot-accepted' : 'qa.lot-rejected', entityType: 'Batch', entityId: batch.id, data: { qaRound: input.qaRound, failed: failedAudits.length, acceptNumber } });
+          await appendAudit(tx, {
+            action: accepted ? 'qa.lot-accepted' : 'qa.lot-rejected',
+            entityType: 'Batch',
+            entityId: batch.id,
+            data: { qaRound: input.qaRound, failed: failedAudits.length, acceptNumber },
+          });
         });
       }
       return { accepted, reworkTaskIds };
@@ -260,7 +320,16 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           const next = input.qaRound;
           await tx.task.update({
             where: { id: taskId },
-            data: { round: next, status: 'OPEN', openSlots: campaign.overlap, agreement: null, agreementMetric: null, consensus: Prisma.DbNull, consensusMethod: null, acceptedAt: null },
+            data: {
+              round: next,
+              status: 'OPEN',
+              openSlots: campaign.overlap,
+              agreement: null,
+              agreementMetric: null,
+              consensus: Prisma.DbNull,
+              consensusMethod: null,
+              acceptedAt: null,
+            },
           });
           await appendAudit(tx, { action: 'task.rework', entityType: 'Task', entityId: taskId, data: { round: next, qaRound: input.qaRound } });
           reopened += 1;
@@ -283,7 +352,9 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         orderBy: { id: 'asc' },
       });
       const body = JSON.stringify({ campaignId: campaign.id, batchId: batch.id, labelSchema: campaign.labelSchema, guidelinesVersion: campaign.guidelinesVersion, tasks });
-      await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: exportKey, Body: body, ContentType: 'application/json', ...(config.sse ? { ServerSideEncryption: config.sse } : {}) }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: config.bucket, Key: exportKey, Body: body, ContentType: 'application/json', ...(config.sse ? { ServerSideEncryption: config.sse } : {}) }),
+      );
       await prisma.$transaction(async (tx) => {
         await tx.batch.update({ where: { id: batch.id }, data: { status: 'ACCEPTED', stage: 'DONE', completedAt: new Date(), exportKey } });
         await appendAudit(tx, { action: 'batch.accepted', entityType: 'Batch', entityId: batch.id, data: { tasks: tasks.length, exportKey } });
@@ -303,4 +374,3 @@ async function submittedLabels(tx: Prisma.TransactionClient, taskId: string, rou
   });
   return rows.map((r) => ({ annotationId: r.id, userId: r.userId, data: r.data }));
 }
-

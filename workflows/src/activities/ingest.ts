@@ -51,7 +51,14 @@ async function download(s3: S3Client, bucket: string, key: string, path: string)
 async function upload(deps: IngestDeps, key: string, path: string, contentType: string): Promise<void> {
   const { size } = await stat(path);
   await deps.s3.send(
-    new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType, ...(deps.sse ? { ServerSideEncryption: deps.sse } : {}) }),
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: key,
+      Body: createReadStream(path),
+      ContentLength: size,
+      ContentType: contentType,
+      ...(deps.sse ? { ServerSideEncryption: deps.sse } : {}),
+    }),
   );
 }
 
@@ -90,7 +97,13 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
     });
 
     // What the browser shows: always made from the de-identified file, never from the original.
-    const uploads: Array<{ name: string; path: string; contentType: string }> = [{ name: `deidentified.${extension[kind]}`, path: deidentified, contentType: kind === 'IMAGE' ? 'image/png' : kind === 'VIDEO' ? 'video/mp4' : kind === 'DICOM' ? 'application/dicom' : 'application/gzip' }];
+    const uploads: Array<{ name: string; path: string; contentType: string }> = [
+      {
+        name: `deidentified.${extension[kind]}`,
+        path: deidentified,
+        contentType: kind === 'IMAGE' ? 'image/png' : kind === 'VIDEO' ? 'video/mp4' : kind === 'DICOM' ? 'application/dicom' : 'application/gzip',
+      },
+    ];
     let display = uploads[0]!.name;
     const extra: Record<string, unknown> = {};
     if (kind === 'DICOM') {
@@ -113,7 +126,10 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
       deps.heartbeat?.({ assetId: asset.id, step: 'proxy' });
       const proxy = await transcodeProxy(deidentified, join(dir, 'proxy.mp4'));
       await writeFile(join(dir, 'frames.json'), JSON.stringify(proxy.index));
-      uploads.push({ name: 'proxy.mp4', path: join(dir, 'proxy.mp4'), contentType: 'video/mp4' }, { name: 'frames.json', path: join(dir, 'frames.json'), contentType: 'application/json' });
+      uploads.push(
+        { name: 'proxy.mp4', path: join(dir, 'proxy.mp4'), contentType: 'video/mp4' },
+        { name: 'frames.json', path: join(dir, 'frames.json'), contentType: 'application/json' },
+      );
       display = 'proxy.mp4';
       extra.proxyFps = proxy.fps;
     }
@@ -122,7 +138,10 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
     const needsHumanReview = 'needsHumanReview' in report ? report.needsHumanReview : false;
     const metadata = { probe, deid: summarize(report), needsHumanReview, ...extra } as unknown as Prisma.InputJsonValue;
     await deps.prisma.$transaction(async (tx) => {
-      await tx.asset.update({ where: { id: asset.id }, data: { status: 'READY', sha256, derivativeKey: derivativeKeyFor(asset, display), metadata, errorCode: null, errorMessage: null } });
+      await tx.asset.update({
+        where: { id: asset.id },
+        data: { status: 'READY', sha256, derivativeKey: derivativeKeyFor(asset, display), metadata, errorCode: null, errorMessage: null },
+      });
       await appendAudit(tx, { action: 'asset.deidentified', entityType: 'Asset', entityId: asset.id, data: { kind, needsHumanReview } });
     });
     // Raw originals never stay once a de-identified derivative exists.

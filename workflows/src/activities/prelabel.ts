@@ -43,12 +43,20 @@ export async function runPrelabel(deps: PrelabelDeps, batchId: string, campaign:
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   const [height, width] = modelImageSize(session, inputName);
-  const tasks = await deps.prisma.task.findMany({ where: { batchId, status: 'PENDING', asset: { status: 'READY', kind: 'IMAGE' } }, include: { asset: true }, orderBy: { id: 'asc' } });
+  const tasks = await deps.prisma.task.findMany({
+    where: { batchId, status: 'PENDING', asset: { status: 'READY', kind: 'IMAGE' } },
+    include: { asset: true },
+    orderBy: { id: 'asc' },
+  });
   let done = 0;
   for (const task of tasks) {
     const key = task.asset?.derivativeKey;
     if (!key) continue;
-    const { data } = await sharp(await readObject(deps.s3, deps.bucket, key)).removeAlpha().resize(width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(await readObject(deps.s3, deps.bucket, key))
+      .removeAlpha()
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const chw = new Float32Array(3 * height * width);
     for (let i = 0; i < height * width; i++) for (let c = 0; c < 3; c++) chw[c * height * width + i] = data[i * 3 + c]! / 255;
     const out = await session.run({ [inputName]: new ort.Tensor('float32', chw, [1, 3, height, width]) });

@@ -3,13 +3,7 @@
 // progress through counts read from PostgreSQL, and continues as new before its history grows large.
 import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/index.ts';
-import {
-  batchNudge,
-  batchState,
-  type BatchLifecycleInput,
-  type BatchLifecycleState,
-  type BatchStageName,
-} from './definitions.ts';
+import { batchNudge, batchState, type BatchLifecycleInput, type BatchLifecycleState, type BatchStageName } from './definitions.ts';
 
 const acts = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '2 minutes',

@@ -13,8 +13,18 @@ describe('lifecycle quality wiring', () => {
   });
 
   it('matches boxes before comparing them and fuses the matched boxes', () => {
-    const a = { objects: [{ label: 'grasper', box: [0, 0, 10, 10] }, { label: 'hook', box: [50, 50, 10, 10] }] };
-    const b = { objects: [{ label: 'hook', box: [51, 50, 10, 10] }, { label: 'grasper', box: [1, 0, 10, 10] }] };
+    const a = {
+      objects: [
+        { label: 'grasper', box: [0, 0, 10, 10] },
+        { label: 'hook', box: [50, 50, 10, 10] },
+      ],
+    };
+    const b = {
+      objects: [
+        { label: 'hook', box: [51, 50, 10, 10] },
+        { label: 'grasper', box: [1, 0, 10, 10] },
+      ],
+    };
     const shuffledAgreement = taskAgreement('bbox', [label('u1', a), label('u2', b)]);
     expect(shuffledAgreement.value).toBe(1);
     const missing = taskAgreement('bbox', [label('u1', a), label('u2', { objects: [b.objects[0]] })]);
@@ -25,8 +35,18 @@ describe('lifecycle quality wiring', () => {
   });
 
   it('compares surgical phases frame by frame', () => {
-    const a = { segments: [{ phase: 'access', start: 0, end: 50 }, { phase: 'dissection', start: 50, end: 100 }] };
-    const b = { segments: [{ phase: 'access', start: 0, end: 60 }, { phase: 'dissection', start: 60, end: 100 }] };
+    const a = {
+      segments: [
+        { phase: 'access', start: 0, end: 50 },
+        { phase: 'dissection', start: 50, end: 100 },
+      ],
+    };
+    const b = {
+      segments: [
+        { phase: 'access', start: 0, end: 60 },
+        { phase: 'dissection', start: 60, end: 100 },
+      ],
+    };
     expect(taskAgreement('phases', [label('u1', a), label('u2', b)]).value).toBeCloseTo(0.9);
   });
 

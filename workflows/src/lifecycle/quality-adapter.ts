@@ -32,7 +32,9 @@ type Objects = Array<AnnotatedObject & { confidence?: number }>;
 function objectsOf(data: unknown, geometry: 'bbox' | 'polygon'): Objects {
   const objects = (data as { objects?: Array<Record<string, unknown>> }).objects ?? [];
   return objects.map((o) =>
-    geometry === 'bbox' ? { label: String(o.label), box: toBox(o.box as [number, number, number, number]), ...(typeof o.confidence === 'number' ? { confidence: o.confidence } : {}) } : { label: String(o.label), polygon: ringsToRegion(o.rings as Array<Array<[number, number]>>) },
+    geometry === 'bbox'
+      ? { label: String(o.label), box: toBox(o.box as [number, number, number, number]), ...(typeof o.confidence === 'number' ? { confidence: o.confidence } : {}) }
+      : { label: String(o.label), polygon: ringsToRegion(o.rings as Array<Array<[number, number]>>) },
   ) as Objects;
 }
 
@@ -102,15 +104,23 @@ export function taskConsensus(geometry: GeometryKind, labels: SubmittedLabel[]):
   switch (geometry) {
     case 'classification': {
       // Tie policy 'lowest': the smallest class key wins a tie (declared and deterministic).
-      const vote = majorityVote(labels.map((l) => ({ task: 't', annotator: l.userId, label: labelOf(l.data) })), { tiePolicy: 'lowest' });
+      const vote = majorityVote(
+        labels.map((l) => ({ task: 't', annotator: l.userId, label: labelOf(l.data) })),
+        { tiePolicy: 'lowest' },
+      );
       return { data: { label: vote.tasks[0]!.label }, method: 'majority-vote' };
     }
     case 'bbox': {
-      const fused = fuseBoxes(labels.flatMap((l) => objectsOf(l.data, 'bbox').map((o) => ({ annotator: l.userId, label: o.label, box: (o as { box: Box }).box, confidence: o.confidence ?? 1 }))));
+      const fused = fuseBoxes(
+        labels.flatMap((l) => objectsOf(l.data, 'bbox').map((o) => ({ annotator: l.userId, label: o.label, box: (o as { box: Box }).box, confidence: o.confidence ?? 1 }))),
+      );
       return { data: { objects: fused.map((f) => ({ label: f.label, box: fromBox(f.box), confidence: f.confidence })) }, method: 'weighted-box-fusion' };
     }
     case 'phases': {
-      const segments = segmentConsensus(labels.map((l) => segmentsOf(l.data)), frameCountOf(labels));
+      const segments = segmentConsensus(
+        labels.map((l) => segmentsOf(l.data)),
+        frameCountOf(labels),
+      );
       return { data: { segments: segments.map((s) => ({ phase: String(s.label), start: s.start, end: s.end })) }, method: 'per-frame-vote' };
     }
     default: {

@@ -5,21 +5,7 @@ import { MediaError } from './errors.ts';
 
 export type MediaKind = 'dicom' | 'nifti' | 'video' | 'image';
 
-export type SniffedFormat =
-  | 'dicom'
-  | 'dicom-raw'
-  | 'nifti1'
-  | 'nifti2'
-  | 'gzip'
-  | 'mp4'
-  | 'mov'
-  | 'webm'
-  | 'avi'
-  | 'mpeg-ts'
-  | 'png'
-  | 'jpeg'
-  | 'tiff'
-  | 'webp';
+export type SniffedFormat = 'dicom' | 'dicom-raw' | 'nifti1' | 'nifti2' | 'gzip' | 'mp4' | 'mov' | 'webm' | 'avi' | 'mpeg-ts' | 'png' | 'jpeg' | 'tiff' | 'webp';
 
 export interface Detection {
   kind: MediaKind;
@@ -125,7 +111,10 @@ export async function detectFile(path: string): Promise<Detection> {
   const extension = lower.endsWith('.nii.gz') ? '.nii.gz' : extname(lower);
   const format = sniff(head);
   if (!format) {
-    throw new MediaError('UNKNOWN_FORMAT', `The content of this ${extension || 'extension-less'} file is not a supported media format (DICOM, NIfTI, video, PNG/JPEG/TIFF/WebP).`, { extension, size: info.size });
+    throw new MediaError('UNKNOWN_FORMAT', `The content of this ${extension || 'extension-less'} file is not a supported media format (DICOM, NIfTI, video, PNG/JPEG/TIFF/WebP).`, {
+      extension,
+      size: info.size,
+    });
   }
   const kind = formatKinds[format];
   const expected = extension === '.nii.gz' ? { kind: 'nifti' as MediaKind, formats: ['gzip' as SniffedFormat] } : extensionKinds[extension];

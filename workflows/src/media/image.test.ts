@@ -12,9 +12,22 @@ describe('still images and text detection', () => {
   it('finds burned-in text, blacks it out, drops metadata and leaves the rest alone', async () => {
     const font = spawnSync('fc-match', ['-f', '%{file}', 'DejaVu Sans'], { encoding: 'utf8' }).stdout.trim();
     const src = join(dir, 'frame.png');
-    ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x803020:s=400x300', '-frames:v', '1', '-vf', `drawtext=fontfile=${font}:text='DOE JOHN 1931-08-20':x=30:y=240:fontsize=24:fontcolor=white`, src]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x803020:s=400x300',
+      '-frames:v',
+      '1',
+      '-vf',
+      `drawtext=fontfile=${font}:text='DOE JOHN 1931-08-20':x=30:y=240:fontsize=24:fontcolor=white`,
+      src,
+    ]);
     const withExif = join(dir, 'frame.jpg');
-    await sharp(src).withExif({ IFD0: { Artist: 'Dr Secret', ImageDescription: 'patient 4711' } }).jpeg({ quality: 98 }).toFile(withExif);
+    await sharp(src)
+      .withExif({ IFD0: { Artist: 'Dr Secret', ImageDescription: 'patient 4711' } })
+      .jpeg({ quality: 98 })
+      .toFile(withExif);
     expect((await probeImage(withExif)).hasMetadata).toBe(true);
     const out = join(dir, 'clean.png');
     const report = await deidentifyImage(withExif, out, { textDetector: createTextDetector() });
@@ -31,7 +44,13 @@ describe('still images and text detection', () => {
   });
 
   it('merges overlapping boxes', () => {
-    expect(mergeBoxes([{ x: 0, y: 0, width: 10, height: 10 }, { x: 8, y: 2, width: 10, height: 10 }, { x: 100, y: 100, width: 5, height: 5 }])).toEqual([
+    expect(
+      mergeBoxes([
+        { x: 0, y: 0, width: 10, height: 10 },
+        { x: 8, y: 2, width: 10, height: 10 },
+        { x: 100, y: 100, width: 5, height: 5 },
+      ]),
+    ).toEqual([
       { x: 0, y: 0, width: 18, height: 12 },
       { x: 100, y: 100, width: 5, height: 5 },
     ]);

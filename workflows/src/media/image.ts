@@ -66,7 +66,11 @@ export interface ImageDeidReport {
 /** Re-encodes the image without EXIF/XMP/IPTC/comments (orientation applied) and blacks out detected text. */
 export async function deidentifyImage(input: string, output: string, options: ImageLimits & { textDetector?: TextDetector; redactRegions?: Box[] } = {}): Promise<ImageDeidReport> {
   const probe = await probeImage(input, options);
-  const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels ?? 100_000_000 }).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(input, { limitInputPixels: options.maxPixels ?? 100_000_000 })
+    .rotate()
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const image = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as 1 | 3 };
   const reviewReasons: string[] = [];
   const regions: Box[] = [...(options.redactRegions ?? [])];
@@ -76,7 +80,13 @@ export async function deidentifyImage(input: string, output: string, options: Im
   if (regions.length > 0) reviewReasons.push('burned-in text was detected and redacted: a person must confirm that nothing identifying is left');
   let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
   const format = output.toLowerCase().match(/\.(jpe?g|png|webp|tiff?)$/)?.[1] ?? 'png';
-  pipeline = format.startsWith('jp') ? pipeline.jpeg({ quality: 95 }) : format === 'webp' ? pipeline.webp({ lossless: true }) : format.startsWith('tif') ? pipeline.tiff() : pipeline.png();
+  pipeline = format.startsWith('jp')
+    ? pipeline.jpeg({ quality: 95 })
+    : format === 'webp'
+      ? pipeline.webp({ lossless: true })
+      : format.startsWith('tif')
+        ? pipeline.tiff()
+        : pipeline.png();
   await writeFile(output, await pipeline.toBuffer());
   const changes = [probe.hasMetadata ? 'metadata (EXIF/XMP/IPTC/ICC/comments): removed' : 'metadata: none present', `pixels: ${regions.length} region(s) blacked out`];
   return { kind: 'image', changes, regions, needsHumanReview: reviewReasons.length > 0, reviewReasons };

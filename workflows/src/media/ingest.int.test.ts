@@ -6,8 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestS3, startTestS3 } from '../../../test/support/s3.ts';
 import { MediaError } from './errors.ts';
 import {
-  assetKey, completeUpload, derivedKey, findDuplicate, partRanges, partSizeFor, planMultipartUpload, promoteAsset, quarantineKey,
-  sha256File, uploadFileResumable, uploadPartWithUrl, verifyObjectSha256,
+  assetKey,
+  completeUpload,
+  derivedKey,
+  findDuplicate,
+  partRanges,
+  partSizeFor,
+  planMultipartUpload,
+  promoteAsset,
+  quarantineKey,
+  sha256File,
+  uploadFileResumable,
+  uploadPartWithUrl,
+  verifyObjectSha256,
 } from './ingest.ts';
 import { tempDir } from './test-support.ts';
 
@@ -34,13 +45,26 @@ describe('ingest helpers against s3rver', () => {
     expect(() => quarantineKey('../x', 'a')).toThrow(MediaError);
     expect(() => derivedKey('c', 'a', '../../etc')).toThrow(MediaError);
     expect(partSizeFor(2 * 2 ** 40)).toBeGreaterThanOrEqual(Math.ceil((2 * 2 ** 40) / 10_000));
-    expect(partRanges(11, 5).map((p) => [p.start, p.end])).toEqual([[0, 5], [5, 10], [10, 11]]);
+    expect(partRanges(11, 5).map((p) => [p.start, p.end])).toEqual([
+      [0, 5],
+      [5, 10],
+      [10, 11],
+    ]);
   });
 
   it('uploads in streamed parts, resumes after an interruption, hashes while uploading and verifies on the server', async () => {
     const key = quarantineKey('camp', 'asset1');
     const checkpointPath = join(dir, 'upload.json');
-    const first = await uploadFileResumable(s3.client, { bucket: s3.bucket, key, path: file, partSize: 5 * MiB, checkpointPath, stopAfterParts: 2, concurrency: 1, serverSideEncryption: undefined });
+    const first = await uploadFileResumable(s3.client, {
+      bucket: s3.bucket,
+      key,
+      path: file,
+      partSize: 5 * MiB,
+      checkpointPath,
+      stopAfterParts: 2,
+      concurrency: 1,
+      serverSideEncryption: undefined,
+    });
     expect(first.completed).toBe(false);
     // A new process picks the upload up from the checkpoint (s3rver has no ListParts).
     let progress = 0;
@@ -78,7 +102,12 @@ describe('ingest helpers against s3rver', () => {
     const derived = join(dir, 'proxy.mp4');
     writeFileSync(derived, 'derived-bytes');
     // s3rver ignores SSE; the option is passed through to S3 as ServerSideEncryption.
-    const result = await promoteAsset(s3.client, { bucket: s3.bucket, campaignId: 'camp', assetId: 'asset3', derivatives: [{ name: 'proxy.mp4', path: derived, contentType: 'video/mp4' }] });
+    const result = await promoteAsset(s3.client, {
+      bucket: s3.bucket,
+      campaignId: 'camp',
+      assetId: 'asset3',
+      derivatives: [{ name: 'proxy.mp4', path: derived, contentType: 'video/mp4' }],
+    });
     expect(result.keys).toEqual(['campaigns/camp/assets/asset3/derived/proxy.mp4']);
     const body = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: result.keys[0]! }));
     expect(await body.Body!.transformToString()).toBe('derived-bytes');

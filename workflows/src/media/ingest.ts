@@ -117,7 +117,9 @@ export async function planMultipartUpload(s3: S3Client, options: PlanOptions): P
   const expiresIn = options.expiresIn ?? 900;
   let uploadId = options.uploadId;
   if (!uploadId) {
-    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }));
+    const created = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }),
+    );
     uploadId = created.UploadId;
     if (!uploadId) throw new MediaError('TOOL_FAILED', 'S3 returned no UploadId.');
   }
@@ -236,10 +238,12 @@ export async function uploadFileResumable(s3: S3Client, options: ResumableUpload
   const size = (await stat(options.path)).size;
   const saved = await readCheckpoint(options.checkpointPath);
   const resumeId = options.uploadId ?? (saved?.key === options.key ? saved.uploadId : undefined);
-  const partSize = saved && resumeId === saved.uploadId ? saved.partSize : options.partSize ?? partSizeFor(size);
+  const partSize = saved && resumeId === saved.uploadId ? saved.partSize : (options.partSize ?? partSizeFor(size));
   let uploadId = resumeId;
   if (!uploadId) {
-    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }));
+    const created = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }),
+    );
     uploadId = created.UploadId!;
   }
   const ranges = partRanges(size, partSize);
@@ -274,7 +278,14 @@ export async function uploadFileResumable(s3: S3Client, options: ResumableUpload
       const length = range.end - range.start;
       const body = createReadStream(options.path, { start: range.start, end: Math.max(range.start, range.end - 1), highWaterMark: 2 ** 20 });
       const result = await s3.send(
-        new UploadPartCommand({ Bucket: options.bucket, Key: options.key, UploadId: uploadId, PartNumber: range.partNumber, Body: length === 0 ? Buffer.alloc(0) : body, ContentLength: length }),
+        new UploadPartCommand({
+          Bucket: options.bucket,
+          Key: options.key,
+          UploadId: uploadId,
+          PartNumber: range.partNumber,
+          Body: length === 0 ? Buffer.alloc(0) : body,
+          ContentLength: length,
+        }),
         options.signal ? { abortSignal: options.signal } : {},
       );
       if (length === 0) body.destroy();
@@ -376,7 +387,14 @@ export async function promoteAsset(s3: S3Client, options: PromoteOptions): Promi
     const key = derivedKey(options.campaignId, options.assetId, d.name);
     const size = (await stat(d.path)).size;
     await s3.send(
-      new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: createReadStream(d.path), ContentLength: size, ...(d.contentType ? { ContentType: d.contentType } : {}), ...sse(options) }),
+      new PutObjectCommand({
+        Bucket: options.bucket,
+        Key: key,
+        Body: createReadStream(d.path),
+        ContentLength: size,
+        ...(d.contentType ? { ContentType: d.contentType } : {}),
+        ...sse(options),
+      }),
     );
     keys.push(key);
   }

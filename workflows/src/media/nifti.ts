@@ -68,7 +68,9 @@ export interface NiftiLimits {
 function cstring(b: Uint8Array, offset: number, length: number): string {
   const slice = b.subarray(offset, offset + length);
   const end = slice.indexOf(0);
-  return Buffer.from(end === -1 ? slice : slice.subarray(0, end)).toString('latin1').trim();
+  return Buffer.from(end === -1 ? slice : slice.subarray(0, end))
+    .toString('latin1')
+    .trim();
 }
 
 /** Parses a NIfTI-1/2 header (and its extension list) from the first bytes of the (decompressed) file. */
@@ -96,16 +98,29 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     if (ndim < 1 || ndim > 7) throw new MediaError('INVALID_HEADER', `NIfTI dim[0] is ${ndim} (1..7 expected).`);
     const datatype = i16(70);
     h = {
-      version: 1, littleEndian: little, headerSize: 348,
+      version: 1,
+      littleEndian: little,
+      headerSize: 348,
       dims: Array.from({ length: ndim }, (_, k) => i16(42 + 2 * k)),
       spacing: Array.from({ length: ndim }, (_, k) => f32(80 + 4 * k)),
-      datatype, dataTypeName: niftiDataTypes[datatype]?.name ?? `unknown(${datatype})`, bitpix: i16(72),
-      voxOffset: f32(108), sclSlope: f32(112), sclInter: f32(116), calMax: f32(124), calMin: f32(128),
-      qformCode: i16(252), sformCode: i16(254),
-      quaternion: [f32(256), f32(260), f32(264)], qoffset: [f32(268), f32(272), f32(276)],
+      datatype,
+      dataTypeName: niftiDataTypes[datatype]?.name ?? `unknown(${datatype})`,
+      bitpix: i16(72),
+      voxOffset: f32(108),
+      sclSlope: f32(112),
+      sclInter: f32(116),
+      calMax: f32(124),
+      calMin: f32(128),
+      qformCode: i16(252),
+      sformCode: i16(254),
+      quaternion: [f32(256), f32(260), f32(264)],
+      qoffset: [f32(268), f32(272), f32(276)],
       sform: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f32(280 + r * 16 + c * 4))) as [number[], number[], number[]],
-      xyztUnits: bytes[123]!, intentCode: i16(68),
-      hasDescrip: cstring(bytes, 148, 80) !== '', hasAuxFile: cstring(bytes, 228, 24) !== '', hasIntentName: cstring(bytes, 328, 16) !== '',
+      xyztUnits: bytes[123]!,
+      intentCode: i16(68),
+      hasDescrip: cstring(bytes, 148, 80) !== '',
+      hasAuxFile: cstring(bytes, 228, 24) !== '',
+      hasIntentName: cstring(bytes, 328, 16) !== '',
     };
   } else {
     const magic = cstring(bytes, 4, 8);
@@ -114,16 +129,29 @@ export function parseNiftiHeader(bytes: Uint8Array): NiftiHeader {
     if (ndim < 1 || ndim > 7) throw new MediaError('INVALID_HEADER', `NIfTI dim[0] is ${ndim} (1..7 expected).`);
     const datatype = i16(12);
     h = {
-      version: 2, littleEndian: little, headerSize: 540,
+      version: 2,
+      littleEndian: little,
+      headerSize: 540,
       dims: Array.from({ length: ndim }, (_, k) => i64(24 + 8 * k)),
       spacing: Array.from({ length: ndim }, (_, k) => f64(112 + 8 * k)),
-      datatype, dataTypeName: niftiDataTypes[datatype]?.name ?? `unknown(${datatype})`, bitpix: i16(14),
-      voxOffset: i64(168), sclSlope: f64(176), sclInter: f64(184), calMax: f64(192), calMin: f64(200),
-      qformCode: i32(344), sformCode: i32(348),
-      quaternion: [f64(352), f64(360), f64(368)], qoffset: [f64(376), f64(384), f64(392)],
+      datatype,
+      dataTypeName: niftiDataTypes[datatype]?.name ?? `unknown(${datatype})`,
+      bitpix: i16(14),
+      voxOffset: i64(168),
+      sclSlope: f64(176),
+      sclInter: f64(184),
+      calMax: f64(192),
+      calMin: f64(200),
+      qformCode: i32(344),
+      sformCode: i32(348),
+      quaternion: [f64(352), f64(360), f64(368)],
+      qoffset: [f64(376), f64(384), f64(392)],
       sform: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f64(400 + r * 32 + c * 8))) as [number[], number[], number[]],
-      xyztUnits: i32(500), intentCode: i32(504),
-      hasDescrip: cstring(bytes, 240, 80) !== '', hasAuxFile: cstring(bytes, 320, 24) !== '', hasIntentName: cstring(bytes, 508, 16) !== '',
+      xyztUnits: i32(500),
+      intentCode: i32(504),
+      hasDescrip: cstring(bytes, 240, 80) !== '',
+      hasAuxFile: cstring(bytes, 320, 24) !== '',
+      hasIntentName: cstring(bytes, 508, 16) !== '',
     };
   }
   if (h.dims.some((d) => d < 0)) throw new MediaError('INVALID_HEADER', 'NIfTI dimensions must not be negative.');
@@ -195,7 +223,10 @@ export async function probeNifti(path: string, limits: NiftiLimits = {}): Promis
     throw new MediaError('DECOMPRESSION_BOMB', `The NIfTI header declares ${h.voxOffset + dataBytes} bytes of data, beyond the limit of ${maxBytes}.`, { limit: maxBytes });
   }
   if (total < h.voxOffset + dataBytes) {
-    throw new MediaError('TRUNCATED', `The NIfTI voxel data is short: ${total - h.voxOffset} of ${dataBytes} bytes present.`, { present: Math.max(0, total - h.voxOffset), expected: dataBytes });
+    throw new MediaError('TRUNCATED', `The NIfTI voxel data is short: ${total - h.voxOffset} of ${dataBytes} bytes present.`, {
+      present: Math.max(0, total - h.voxOffset),
+      expected: dataBytes,
+    });
   }
   const { extensions, ...rest } = h;
   return { kind: 'nifti', ...rest, compressed: path.toLowerCase().endsWith('.gz'), extensionCodes: extensions.map((e) => e.code), dataBytes, fileBytes };
@@ -220,16 +251,26 @@ function voxelReader(v: NiftiVolume): (i: number) => number {
   const view = new DataView(v.bytes.buffer, v.bytes.byteOffset + h.voxOffset, v.bytes.byteLength - h.voxOffset);
   const le = h.littleEndian;
   switch (h.datatype) {
-    case 2: return (i) => view.getUint8(i);
-    case 256: return (i) => view.getInt8(i);
-    case 4: return (i) => view.getInt16(i * 2, le);
-    case 512: return (i) => view.getUint16(i * 2, le);
-    case 8: return (i) => view.getInt32(i * 4, le);
-    case 768: return (i) => view.getUint32(i * 4, le);
-    case 16: return (i) => view.getFloat32(i * 4, le);
-    case 64: return (i) => view.getFloat64(i * 8, le);
-    case 1024: return (i) => Number(view.getBigInt64(i * 8, le));
-    case 1280: return (i) => Number(view.getBigUint64(i * 8, le));
+    case 2:
+      return (i) => view.getUint8(i);
+    case 256:
+      return (i) => view.getInt8(i);
+    case 4:
+      return (i) => view.getInt16(i * 2, le);
+    case 512:
+      return (i) => view.getUint16(i * 2, le);
+    case 8:
+      return (i) => view.getInt32(i * 4, le);
+    case 768:
+      return (i) => view.getUint32(i * 4, le);
+    case 16:
+      return (i) => view.getFloat32(i * 4, le);
+    case 64:
+      return (i) => view.getFloat64(i * 8, le);
+    case 1024:
+      return (i) => Number(view.getBigInt64(i * 8, le));
+    case 1280:
+      return (i) => Number(view.getBigUint64(i * 8, le));
     default:
       throw new MediaError('UNSUPPORTED_FORMAT', `NIfTI data type ${h.dataTypeName} has no slice preview.`);
   }
@@ -264,7 +305,9 @@ export async function niftiSlicePng(v: NiftiVolume, options: { z?: number; t?: n
       out[(ny - 1 - y) * nx + x] = d < 0 ? 0 : d > 255 ? 255 : d;
     }
   }
-  return sharp(out, { raw: { width: nx, height: ny, channels: 1 } }).png().toBuffer();
+  return sharp(out, { raw: { width: nx, height: ny, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 export interface NiftiDeidReport {
@@ -296,4 +339,3 @@ export async function deidentifyNifti(input: string, output: string, limits: Nif
   await writeFile(output, output.toLowerCase().endsWith('.gz') ? gzipSync(out) : out);
   return { kind: 'nifti', changes, needsHumanReview: false, reviewReasons: [] };
 }
-

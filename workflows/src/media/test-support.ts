@@ -25,8 +25,20 @@ export function ffmpeg(args: string[]): void {
  */
 export function frameNumberVideo(path: string, frames = 60, fps = 25, extra: string[] = []): void {
   ffmpeg([
-    '-f', 'lavfi', '-i', `nullsrc=s=64x48:r=${fps}:d=${frames / fps},geq=lum='16+3*N':cb=128:cr=128`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', ...extra, path,
+    '-f',
+    'lavfi',
+    '-i',
+    `nullsrc=s=64x48:r=${fps}:d=${frames / fps},geq=lum='16+3*N':cb=128:cr=128`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-qp',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    ...extra,
+    path,
   ]);
 }
 

@@ -99,7 +99,12 @@ describe('validateAndProbe on bad input', () => {
     ihdr.writeUInt32BE(100_000, 4);
     ihdr[8] = 8;
     ihdr[9] = 2;
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', gzipSync(Buffer.alloc(1000))), pngChunk('IEND', Buffer.alloc(0))]);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', gzipSync(Buffer.alloc(1000))),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]);
     writeFileSync(join(dir, 'giant.png'), png);
     expect(await codeOf(join(dir, 'giant.png'))).toBe('DECOMPRESSION_BOMB');
   });

@@ -6,8 +6,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTextDetector } from './ocr.ts';
 import { ffmpeg, frameNumberOfLuma, frameNumberVideo, tempDir } from './test-support.ts';
 import {
-  buildFrameIndex, deidentifyVideo, extractFrame, frameAtTime, frameIndexOf, probeVideo, sampleFrames, spriteStrip,
-  sampleFramesAt, stripVideoMetadata, timeOfFrame, transcodeProxy, trimFrames, trimTime,
+  buildFrameIndex,
+  deidentifyVideo,
+  extractFrame,
+  frameAtTime,
+  frameIndexOf,
+  probeVideo,
+  sampleFrames,
+  spriteStrip,
+  sampleFramesAt,
+  stripVideoMetadata,
+  timeOfFrame,
+  transcodeProxy,
+  trimFrames,
+  trimTime,
 } from './video.ts';
 
 const dir = tempDir();
@@ -28,7 +40,23 @@ function tags(path: string): string {
 beforeAll(() => {
   frameNumberVideo(src, 60, 25, ['-metadata', 'creation_time=2021-03-04T05:06:07Z', '-metadata', 'location=+48.8584+002.2945/', '-metadata', 'title=Patient 4711']);
   // Variable frame rate: the second half runs at a different pace.
-  ffmpeg(['-f', 'lavfi', '-i', "nullsrc=s=64x48:r=25:d=2,geq=lum='16+3*N':cb=128:cr=128", '-vf', "setpts='if(lt(N,25),N/25,1+(N-25)/10)/TB'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', vfr]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    "nullsrc=s=64x48:r=25:d=2,geq=lum='16+3*N':cb=128:cr=128",
+    '-vf',
+    "setpts='if(lt(N,25),N/25,1+(N-25)/10)/TB'",
+    '-fps_mode',
+    'vfr',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-qp',
+    '0',
+    vfr,
+  ]);
 });
 
 describe('video', () => {
@@ -51,14 +79,20 @@ describe('video', () => {
   });
 
   it('builds a compact frame index and maps times to frames and back', () => {
-    const index = buildFrameIndex(Array.from({ length: 1000 }, (_, i) => i * 512), { num: 1, den: 12800 });
+    const index = buildFrameIndex(
+      Array.from({ length: 1000 }, (_, i) => i * 512),
+      { num: 1, den: 12800 },
+    );
     expect(index.runs).toHaveLength(1);
     expect(timeOfFrame(index, 10)).toBeCloseTo(0.4);
     expect(frameAtTime(index, 0.4)).toBe(10);
     expect(frameAtTime(index, 0.439)).toBe(10);
     expect(frameAtTime(index, 0.44)).toBe(11);
     const irregular = buildFrameIndex([0, 100, 200, 450, 700, 950], { num: 1, den: 1000 });
-    expect(irregular.runs).toEqual([[0, 0, 100, 3], [3, 450, 250, 3]]);
+    expect(irregular.runs).toEqual([
+      [0, 0, 100, 3],
+      [3, 450, 250, 3],
+    ]);
     expect(frameAtTime(irregular, 0.5)).toBe(3);
   });
 
@@ -72,7 +106,9 @@ describe('video', () => {
     const head = readFileSync(proxy).subarray(0, 4096).toString('latin1');
     expect(head.indexOf('moov')).toBeGreaterThan(-1);
     // A keyframe every second (25 frames), at fixed positions.
-    const flags = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=flags', '-of', 'csv=p=0', proxy], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const flags = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=flags', '-of', 'csv=p=0', proxy], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
     const keyframes = flags.flatMap((f, i) => (f.startsWith('K') ? [i] : []));
     expect(keyframes).toEqual([0, 25, 50]);
     for (const n of [0, 1, 13, 37, 58, 59]) {
@@ -133,7 +169,21 @@ describe('video', () => {
   it('finds burned-in text on sampled frames and blacks it out over its time window', async () => {
     const withText = join(dir, 'text.mp4');
     const font = spawnSync('fc-match', ['-f', '%{file}', 'DejaVu Sans Mono'], { encoding: 'utf8' }).stdout.trim();
-    ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x604030:s=320x240:r=10:d=4', '-vf', `drawtext=fontfile=${font}:text='ID 0721 12/07/94':x=20:y=20:fontsize=22:fontcolor=white:enable='lt(t,2)'`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', withText]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0x604030:s=320x240:r=10:d=4',
+      '-vf',
+      `drawtext=fontfile=${font}:text='ID 0721 12/07/94':x=20:y=20:fontsize=22:fontcolor=white:enable='lt(t,2)'`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      withText,
+    ]);
     const out = join(dir, 'text-deid.mp4');
     const report = await deidentifyVideo(withText, out, { textDetector: createTextDetector(), sampleInterval: 0.5, window: 1 });
     expect(report.redacted).toBe(true);
@@ -159,10 +209,14 @@ describe('video', () => {
     });
     expect(brightEarly).toBe(0);
     expect(brightLate).toBe(0);
-    const { data } = await sharp(await (async () => {
-      await extractFrame(out, await frameIndexOf(out), 35, join(dir, 'late.png'));
-      return join(dir, 'late.png');
-    })()).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(
+      await (async () => {
+        await extractFrame(out, await frameIndexOf(out), 35, join(dir, 'late.png'));
+        return join(dir, 'late.png');
+      })(),
+    )
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     // After the text is gone (t >= 2 s + window), the frame is untouched background.
     expect(data[(100 * 320 + 160) * 3]).toBeGreaterThan(60);
   });

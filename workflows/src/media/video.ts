@@ -102,7 +102,19 @@ function classify(error: unknown): never {
 
 /** Frame pts deltas of the first seconds: true when they vary by more than 10 % of the median. */
 async function ptsDeltasVary(path: string, tools: ToolOptions): Promise<boolean> {
-  const { stdout } = await run(tools.ffprobePath ?? 'ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+10', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path]);
+  const { stdout } = await run(tools.ffprobePath ?? 'ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-read_intervals',
+    '%+10',
+    '-show_entries',
+    'packet=pts_time',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
   const pts = stdout
     .split('\n')
     .map((l) => Number.parseFloat(l))
@@ -162,7 +174,18 @@ export async function probeVideo(path: string, tools: ToolOptions = {}): Promise
   if (!Number.isFinite(frameCount) || frameCount <= 0) {
     // Containers without a frame count (MKV, WebM, TS): count packets (demux only, no decode).
     try {
-      const { stdout } = await run(tools.ffprobePath ?? 'ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path]);
+      const { stdout } = await run(tools.ffprobePath ?? 'ffprobe', [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-count_packets',
+        '-show_entries',
+        'stream=nb_read_packets',
+        '-of',
+        'csv=p=0',
+        path,
+      ]);
       frameCount = Number.parseInt(stdout.trim(), 10) || Math.round(duration * average);
     } catch (error) {
       classify(error);
@@ -312,7 +335,9 @@ function drawboxFilters(redact: RedactionWindow[]): string[] {
   const filters: string[] = [];
   for (const w of redact) {
     for (const b of w.boxes) {
-      filters.push(`drawbox=x=${Math.floor(b.x)}:y=${Math.floor(b.y)}:w=${Math.ceil(b.width)}:h=${Math.ceil(b.height)}:color=black:t=fill:enable='between(t,${w.start.toFixed(3)},${w.end.toFixed(3)})'`);
+      filters.push(
+        `drawbox=x=${Math.floor(b.x)}:y=${Math.floor(b.y)}:w=${Math.ceil(b.width)}:h=${Math.ceil(b.height)}:color=black:t=fill:enable='between(t,${w.start.toFixed(3)},${w.end.toFixed(3)})'`,
+      );
     }
   }
   return filters;
@@ -342,18 +367,46 @@ export async function transcodeProxy(input: string, output: string, options: Pro
     ...(source.pixelFormat === 'yuv420p' ? [] : ['format=yuv420p']),
   ];
   await run(options.ffmpegPath ?? 'ffmpeg', [
-    '-hide_banner', '-v', 'error', '-y',
-    '-i', input,
-    '-map', '0:v:0',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
     ...(options.keepAudio && source.hasAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : ['-an']),
-    '-vf', filters.join(','),
-    '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p',
-    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-    '-fps_mode', 'cfr',
+    '-vf',
+    filters.join(','),
+    '-c:v',
+    'libx264',
+    '-preset',
+    options.preset ?? 'veryfast',
+    '-crf',
+    String(options.crf ?? 23),
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-fps_mode',
+    'cfr',
     ...(options.threads ? ['-threads', String(options.threads)] : []),
-    '-map_metadata', '-1', '-map_metadata:s', '-1', '-map_chapters', '-1',
-    '-fflags', '+bitexact', '-flags:v', '+bitexact',
-    '-movflags', '+faststart',
+    '-map_metadata',
+    '-1',
+    '-map_metadata:s',
+    '-1',
+    '-map_chapters',
+    '-1',
+    '-fflags',
+    '+bitexact',
+    '-flags:v',
+    '+bitexact',
+    '-movflags',
+    '+faststart',
     output,
   ]).catch(classify);
   const index = await frameIndexOf(output, options);
@@ -371,22 +424,50 @@ export async function extractFrame(path: string, index: FrameIndex, n: number, o
 }
 
 /** A horizontal strip of `count` thumbnails for the timeline (one image file). */
-export async function spriteStrip(path: string, output: string, options: ToolOptions & { count?: number; width?: number } = {}): Promise<{ count: number; tileWidth: number; interval: number }> {
+export async function spriteStrip(
+  path: string,
+  output: string,
+  options: ToolOptions & { count?: number; width?: number } = {},
+): Promise<{ count: number; tileWidth: number; interval: number }> {
   const probe = await probeVideo(path, options);
   const count = options.count ?? 20;
   const width = options.width ?? 160;
   const interval = probe.duration / count;
   await run(options.ffmpegPath ?? 'ffmpeg', [
-    '-hide_banner', '-v', 'error', '-y', '-i', path,
-    '-vf', `fps=${(count / Math.max(probe.duration, 1e-3)).toFixed(6)},scale=${width}:-2,tile=${count}x1`,
-    '-frames:v', '1', '-an', output,
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path,
+    '-vf',
+    `fps=${(count / Math.max(probe.duration, 1e-3)).toFixed(6)},scale=${width}:-2,tile=${count}x1`,
+    '-frames:v',
+    '1',
+    '-an',
+    output,
   ]);
   return { count, tileWidth: width, interval };
 }
 
 /** Thumbnail of one time (s) as an image file. */
 export async function thumbnail(path: string, time: number, output: string, options: ToolOptions & { width?: number } = {}): Promise<void> {
-  await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-ss', time.toFixed(3), '-i', path, '-frames:v', '1', '-vf', `scale=${options.width ?? 320}:-2`, '-an', output]);
+  await run(options.ffmpegPath ?? 'ffmpeg', [
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-ss',
+    time.toFixed(3),
+    '-i',
+    path,
+    '-frames:v',
+    '1',
+    '-vf',
+    `scale=${options.width ?? 320}:-2`,
+    '-an',
+    output,
+  ]);
 }
 
 /** Frame-exact trim [firstFrame, lastFrame] of a constant-frame-rate file (e.g. the proxy): re-encodes. */
@@ -396,10 +477,34 @@ export async function trimFrames(input: string, output: string, firstFrame: numb
   }
   const gop = options.gop ?? 15;
   await run(options.ffmpegPath ?? 'ffmpeg', [
-    '-hide_banner', '-v', 'error', '-y', '-i', input, '-map', '0:v:0', '-an',
-    '-vf', [`trim=start_frame=${firstFrame}:end_frame=${lastFrame + 1}`, 'setpts=PTS-STARTPTS', ...normalizeFilter(options.normalize), 'format=yuv420p'].join(','),
-    '-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 20), '-g', String(gop), '-sc_threshold', '0',
-    '-fps_mode', 'passthrough', '-map_metadata', '-1', '-movflags', '+faststart', output,
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    [`trim=start_frame=${firstFrame}:end_frame=${lastFrame + 1}`, 'setpts=PTS-STARTPTS', ...normalizeFilter(options.normalize), 'format=yuv420p'].join(','),
+    '-c:v',
+    'libx264',
+    '-preset',
+    options.preset ?? 'veryfast',
+    '-crf',
+    String(options.crf ?? 20),
+    '-g',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-fps_mode',
+    'passthrough',
+    '-map_metadata',
+    '-1',
+    '-movflags',
+    '+faststart',
+    output,
   ]);
 }
 
@@ -415,11 +520,33 @@ export async function trimTime(input: string, output: string, start: number, end
 /** Copies the streams without container and stream metadata (creation time, device, GPS, chapters). */
 export async function stripVideoMetadata(input: string, output: string, tools: ToolOptions = {}): Promise<void> {
   await run(tools.ffmpegPath ?? 'ffmpeg', [
-    '-hide_banner', '-v', 'error', '-y', '-i', input,
-    '-map', '0:v', '-map', '0:a?', '-c', 'copy',
-    '-map_metadata', '-1', '-map_metadata:s', '-1', '-map_chapters', '-1',
-    '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact',
-    '-movflags', '+faststart', output,
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    input,
+    '-map',
+    '0:v',
+    '-map',
+    '0:a?',
+    '-c',
+    'copy',
+    '-map_metadata',
+    '-1',
+    '-map_metadata:s',
+    '-1',
+    '-map_chapters',
+    '-1',
+    '-fflags',
+    '+bitexact',
+    '-flags:v',
+    '+bitexact',
+    '-flags:a',
+    '+bitexact',
+    '-movflags',
+    '+faststart',
+    output,
   ]).catch(classify);
 }
 
@@ -431,16 +558,31 @@ export interface SampledFrame {
 }
 
 /** Decodes frames every `interval` seconds (scaled to at most maxWidth), one at a time, to `onFrame`. */
-export async function sampleFrames(path: string, interval: number, onFrame: (frame: SampledFrame) => Promise<void> | void, options: ToolOptions & { maxWidth?: number } = {}): Promise<number> {
+export async function sampleFrames(
+  path: string,
+  interval: number,
+  onFrame: (frame: SampledFrame) => Promise<void> | void,
+  options: ToolOptions & { maxWidth?: number } = {},
+): Promise<number> {
   const probe = await probeVideo(path, options);
   const maxWidth = options.maxWidth ?? 960;
   const width = Math.min(probe.width, maxWidth) & ~1;
   const height = Math.round((probe.height * width) / probe.width) & ~1;
   const frameSize = width * height * 3;
   const args = [
-    '-hide_banner', '-v', 'error', '-i', path, '-an',
-    '-vf', `setpts=PTS-STARTPTS,fps=1/${interval}:round=down,scale=${width}:${height}`,
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-an',
+    '-vf',
+    `setpts=PTS-STARTPTS,fps=1/${interval}:round=down,scale=${width}:${height}`,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
   ];
   const child = spawn(options.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -481,9 +623,32 @@ export async function sampleFramesAt(
   }
   for (const time of times) {
     const chunks: Buffer[] = [];
-    await run(options.ffmpegPath ?? 'ffmpeg', ['-hide_banner', '-v', 'error', ...(options.keyframesOnly ? ['-skip_frame', 'nokey'] : []), '-ss', time.toFixed(3), '-i', path, '-frames:v', '1', '-an', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
-      onStdout: (chunk) => chunks.push(chunk),
-    });
+    await run(
+      options.ffmpegPath ?? 'ffmpeg',
+      [
+        '-hide_banner',
+        '-v',
+        'error',
+        ...(options.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
+        '-ss',
+        time.toFixed(3),
+        '-i',
+        path,
+        '-frames:v',
+        '1',
+        '-an',
+        '-vf',
+        `scale=${width}:${height}`,
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        'pipe:1',
+      ],
+      {
+        onStdout: (chunk) => chunks.push(chunk),
+      },
+    );
     const data = Buffer.concat(chunks);
     if (data.length >= width * height * 3) await onFrame({ time, width, height, data: new Uint8Array(data.subarray(0, width * height * 3)) });
   }
@@ -504,7 +669,11 @@ export interface VideoDeidReport {
  * seconds, unions the boxes found per window of `window` seconds, and blacks them out over that window
  * (re-encoded as the proxy format). Without text it copies the streams.
  */
-export async function deidentifyVideo(input: string, output: string, options: ProxyOptions & { textDetector?: TextDetector; sampleInterval?: number; window?: number } = {}): Promise<VideoDeidReport> {
+export async function deidentifyVideo(
+  input: string,
+  output: string,
+  options: ProxyOptions & { textDetector?: TextDetector; sampleInterval?: number; window?: number } = {},
+): Promise<VideoDeidReport> {
   const probe = await probeVideo(input, options);
   const reviewReasons: string[] = [];
   const windows: RedactionWindow[] = [];
@@ -514,14 +683,19 @@ export async function deidentifyVideo(input: string, output: string, options: Pr
     const windowLength = options.window ?? Math.max(interval, 5);
     const byWindow = new Map<number, Box[]>();
     const detector = options.textDetector;
-    framesScanned = await sampleFrames(input, interval, async (frame) => {
-      const boxes = await detector({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
-      const scale = probe.width / frame.width;
-      const w = Math.floor(frame.time / windowLength);
-      const list = byWindow.get(w) ?? [];
-      for (const b of boxes) list.push({ x: b.x * scale, y: b.y * scale, width: b.width * scale, height: b.height * scale });
-      byWindow.set(w, list);
-    }, options);
+    framesScanned = await sampleFrames(
+      input,
+      interval,
+      async (frame) => {
+        const boxes = await detector({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+        const scale = probe.width / frame.width;
+        const w = Math.floor(frame.time / windowLength);
+        const list = byWindow.get(w) ?? [];
+        for (const b of boxes) list.push({ x: b.x * scale, y: b.y * scale, width: b.width * scale, height: b.height * scale });
+        byWindow.set(w, list);
+      },
+      options,
+    );
     for (const [w, boxes] of [...byWindow.entries()].sort((a, b) => a[0] - b[0])) {
       if (boxes.length === 0) continue;
       // Widen each window by one sample on both sides: text may appear between two samples.

@@ -65,7 +65,11 @@ describe("Cohen's kappa", () => {
       { task: 't1', annotator: 'w3', label: 'b' },
     ];
     expect(() => cohenKappaFromAnswers(answers)).toThrow(/exactly 2 annotators, got 3/);
-    const two = answers.slice(0, 2).concat([{ task: 't2', annotator: 'w1', label: 'b' }, { task: 't2', annotator: 'w2', label: 'b' }, { task: 't3', annotator: 'w1', label: 'a' }]);
+    const two = answers.slice(0, 2).concat([
+      { task: 't2', annotator: 'w1', label: 'b' },
+      { task: 't2', annotator: 'w2', label: 'b' },
+      { task: 't3', annotator: 'w1', label: 'a' },
+    ]);
     expect(cohenKappaFromAnswers(two)).toBe(1);
   });
 });
@@ -110,7 +114,12 @@ describe("Fleiss' kappa", () => {
   });
 
   it('is 1 for unanimous tasks, including the single-category case', () => {
-    expect(fleissKappa([[3, 0], [0, 3]])).toBe(1);
+    expect(
+      fleissKappa([
+        [3, 0],
+        [0, 3],
+      ]),
+    ).toBe(1);
     expect(fleissKappa([[3], [3]])).toBe(1);
   });
 });

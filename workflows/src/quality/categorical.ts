@@ -95,7 +95,10 @@ export function percentAgreement(answers: readonly CategoricalAnswer[]): number 
 export function cohenKappaFromAnswers(answers: readonly CategoricalAnswer[], options: CohenKappaOptions = {}): number {
   const enc = encodeAnswers(answers, options.categories);
   if (enc.annotators.length !== 2) {
-    throw new QualityInputError('RATER_COUNT', `Cohen's kappa needs exactly 2 annotators, got ${enc.annotators.length}${enc.annotators.length ? ` (${enc.annotators.slice(0, 5).join(', ')}${enc.annotators.length > 5 ? ', ...' : ''})` : ''}`);
+    throw new QualityInputError(
+      'RATER_COUNT',
+      `Cohen's kappa needs exactly 2 annotators, got ${enc.annotators.length}${enc.annotators.length ? ` (${enc.annotators.slice(0, 5).join(', ')}${enc.annotators.length > 5 ? ', ...' : ''})` : ''}`,
+    );
   }
   const first = new Map<number, string>();
   const second = new Map<number, string>();
@@ -138,7 +141,8 @@ export function fleissKappa(counts: readonly (readonly number[])[]): number {
       totals[j]! += c;
     });
     if (n === -1) n = sum;
-    if (sum !== n) throw new QualityInputError('UNEQUAL_RATINGS', `row ${i} has ${sum} ratings, expected ${n} like row 0 (Fleiss' kappa needs the same number of ratings per task)`);
+    if (sum !== n)
+      throw new QualityInputError('UNEQUAL_RATINGS', `row ${i} has ${sum} ratings, expected ${n} like row 0 (Fleiss' kappa needs the same number of ratings per task)`);
     pBar += (sq - sum) / (sum * (sum - 1));
   });
   if (n < 2) throw new QualityInputError('UNEQUAL_RATINGS', `Fleiss' kappa needs at least 2 ratings per task, got ${n}`);
@@ -162,7 +166,10 @@ export function fleissKappaFromAnswers(answers: readonly CategoricalAnswer[], ca
   rows.forEach((row, t) => {
     const m = row.reduce((s, c) => s + c, 0);
     if (m !== expected) {
-      throw new QualityInputError('UNEQUAL_RATINGS', `task '${enc.tasks[t]}' has ${m} answers but task '${enc.tasks[0]}' has ${expected}; Fleiss' kappa needs the same number of answers per task`);
+      throw new QualityInputError(
+        'UNEQUAL_RATINGS',
+        `task '${enc.tasks[t]}' has ${m} answers but task '${enc.tasks[0]}' has ${expected}; Fleiss' kappa needs the same number of answers per task`,
+      );
     }
   });
   return fleissKappa(rows);

@@ -23,34 +23,12 @@ export { overlapRatio, emptyDistance, chanceCorrected } from './conventions.ts';
 export { labelKey, sortCategoryKeys, type Label, type CategoricalAnswer, type DuplicatePolicy } from './labels.ts';
 
 // Categorical agreement.
-export {
-  cohenKappa,
-  cohenKappaFromAnswers,
-  fleissKappa,
-  fleissKappaFromAnswers,
-  percentAgreement,
-  type CohenKappaOptions,
-  type KappaWeights,
-} from './categorical.ts';
-export {
-  krippendorffAlpha,
-  krippendorffAlphaFromMatrix,
-  krippendorffAlphaFromUnits,
-  unitsFromAnswers,
-  type KrippendorffOptions,
-  type MeasurementLevel,
-} from './krippendorff.ts';
+export { cohenKappa, cohenKappaFromAnswers, fleissKappa, fleissKappaFromAnswers, percentAgreement, type CohenKappaOptions, type KappaWeights } from './categorical.ts';
+export { krippendorffAlpha, krippendorffAlphaFromMatrix, krippendorffAlphaFromUnits, unitsFromAnswers, type KrippendorffOptions, type MeasurementLevel } from './krippendorff.ts';
 export { bootstrapInterval, quantileSorted, type BootstrapInterval, type BootstrapOptions } from './bootstrap.ts';
 
 // Categorical consensus.
-export {
-  majorityVote,
-  majorityVoteEncoded,
-  type CategoricalConsensus,
-  type MajorityVoteOptions,
-  type TaskConsensus,
-  type TiePolicy,
-} from './consensus/majority.ts';
+export { majorityVote, majorityVoteEncoded, type CategoricalConsensus, type MajorityVoteOptions, type TaskConsensus, type TiePolicy } from './consensus/majority.ts';
 export {
   dawidSkene,
   dawidSkeneEncoded,
@@ -111,4 +89,13 @@ export { pixelMajorityVote, staple, thresholdProbability, type StapleOptions, ty
 export { annotatorReliability, fuseBoxes, fuseKeypoints, type AnnotatorReliability, type FusedBox, type WeightedBox } from './consensus/fusion.ts';
 
 // Lifecycle wiring (plain JSON in and out).
-export { campaignAlpha, campaignConsensus, taskAgreement, taskConsensus, type GeometryKind, type TaskAgreementResult, type TaskAnnotation, type TaskConsensusResult } from './lifecycle.ts';
+export {
+  campaignAlpha,
+  campaignConsensus,
+  taskAgreement,
+  taskConsensus,
+  type GeometryKind,
+  type TaskAgreementResult,
+  type TaskAnnotation,
+  type TaskConsensusResult,
+} from './lifecycle.ts';

@@ -28,8 +28,12 @@ export function objectKeypointSimilarity(reference: readonly Keypoint[], other: 
     const d = other[i] as Keypoint;
     const s = sigmas[i] as number;
     if (!(s > 0)) throw new QualityInputError('INVALID_NUMBER', `sigma ${i} must be positive, got ${s}`);
-    for (const [k, p] of [['reference', g], ['other', d]] as const) {
-      if (![0, 1, 2].includes(p.v) || !Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new QualityInputError('INVALID_GEOMETRY', `${k} keypoint ${i} needs finite x, y and v in {0, 1, 2}`);
+    for (const [k, p] of [
+      ['reference', g],
+      ['other', d],
+    ] as const) {
+      if (![0, 1, 2].includes(p.v) || !Number.isFinite(p.x) || !Number.isFinite(p.y))
+        throw new QualityInputError('INVALID_GEOMETRY', `${k} keypoint ${i} needs finite x, y and v in {0, 1, 2}`);
     }
     if (g.v === 0) return;
     const vars = (2 * s) ** 2;

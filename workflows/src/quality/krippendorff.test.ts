@@ -62,7 +62,15 @@ describe("Krippendorff's alpha", () => {
     expect(() => krippendorffAlphaFromUnits([['a', 'b']], 'interval')).toThrow(/value 'a' is not a number; interval alpha needs numeric values/);
     expect(() => krippendorffAlphaFromUnits([[1], [2]], 'nominal')).toThrow(/at least one unit with two or more values/);
     expect(() => krippendorffAlphaFromUnits([[-1, 2]], 'ratio')).toThrow(/negative/);
-    expect(() => krippendorffAlpha([{ task: 't', annotator: 'a', label: 1 }, { task: 't', annotator: 'a', label: 2 }], 'nominal')).toThrow(/answered task 't' more than once/);
+    expect(() =>
+      krippendorffAlpha(
+        [
+          { task: 't', annotator: 'a', label: 1 },
+          { task: 't', annotator: 'a', label: 2 },
+        ],
+        'nominal',
+      ),
+    ).toThrow(/answered task 't' more than once/);
   });
 
   it('has a seeded bootstrap interval that brackets the estimate and repeats exactly', () => {

@@ -94,7 +94,10 @@ function pairValue(a: TaskAnnotation, b: TaskAnnotation): number | null {
       return temporalAgreement(a.segments, (b as typeof a).segments, a.frameCount).frameAccuracy;
     case 'volume': {
       const bb = b as typeof a;
-      const r = volumeAgreement({ dims: a.dims, data: Int32Array.from(a.labels), ...(a.spacing ? { spacing: a.spacing } : {}) }, { dims: bb.dims, data: Int32Array.from(bb.labels), ...(bb.spacing ? { spacing: bb.spacing } : {}) });
+      const r = volumeAgreement(
+        { dims: a.dims, data: Int32Array.from(a.labels), ...(a.spacing ? { spacing: a.spacing } : {}) },
+        { dims: bb.dims, data: Int32Array.from(bb.labels), ...(bb.spacing ? { spacing: bb.spacing } : {}) },
+      );
       return r.length === 0 ? 1 : r.reduce((s, x) => s + x.dice, 0) / r.length;
     }
     default:
@@ -139,7 +142,13 @@ export function taskConsensus(kind: GeometryKind, annotations: readonly TaskAnno
       return { kind, keypoints: fuseKeypoints(annotations.map((a) => ({ keypoints: (a as Extract<TaskAnnotation, { kind: 'keypoints' }>).keypoints }))) };
     case 'phases': {
       const first = annotations[0] as Extract<TaskAnnotation, { kind: 'phases' }>;
-      return { kind, segments: segmentConsensus(annotations.map((a) => (a as typeof first).segments), first.frameCount) };
+      return {
+        kind,
+        segments: segmentConsensus(
+          annotations.map((a) => (a as typeof first).segments),
+          first.frameCount,
+        ),
+      };
     }
     default:
       throw new QualityInputError('INVALID_ARGUMENT', `no task consensus for geometry kind '${kind}'`);
@@ -188,8 +197,13 @@ function majorityMask(masks: readonly Rle[]): Rle {
 }
 
 /** Dawid-Skene over many classification tasks at once, for campaign-level consensus (re-exported helper). */
-export function campaignConsensus(answers: ReadonlyArray<{ task: string; annotator: string; label: Label }>, method: 'majority' | 'dawid-skene'): Array<{ task: string; label: string | null }> {
-  return method === 'majority' ? majorityVote(answers).tasks.map((t) => ({ task: t.task, label: t.label })) : dawidSkene(answers).tasks.map((t) => ({ task: t.task, label: t.label }));
+export function campaignConsensus(
+  answers: ReadonlyArray<{ task: string; annotator: string; label: Label }>,
+  method: 'majority' | 'dawid-skene',
+): Array<{ task: string; label: string | null }> {
+  return method === 'majority'
+    ? majorityVote(answers).tasks.map((t) => ({ task: t.task, label: t.label }))
+    : dawidSkene(answers).tasks.map((t) => ({ task: t.task, label: t.label }));
 }
 
 /** Krippendorff's alpha over a campaign's classification answers (nominal), for dashboards. */

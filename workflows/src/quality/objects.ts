@@ -76,10 +76,7 @@ export function hungarian(cost: readonly (readonly number[])[]): number[] {
 }
 
 /** An annotated object: a class label and one geometry. */
-export type AnnotatedObject =
-  | { label: Label; box: Box }
-  | { label: Label; polygon: Region }
-  | { label: Label; mask: Rle | CompressedRle };
+export type AnnotatedObject = { label: Label; box: Box } | { label: Label; polygon: Region } | { label: Label; mask: Rle | CompressedRle };
 
 /** IoU of two objects of the same geometry kind. */
 export function objectIoU(a: AnnotatedObject, b: AnnotatedObject): number {
@@ -112,14 +109,16 @@ export interface ObjectMatch {
  */
 export function matchObjects(a: readonly AnnotatedObject[], b: readonly AnnotatedObject[], iouThreshold = 0.5): ObjectMatch {
   if (!(iouThreshold > 0 && iouThreshold <= 1)) throw new QualityInputError('INVALID_ARGUMENT', `iouThreshold must be in (0, 1], got ${iouThreshold}`);
-  const ious = a.map((x, i) => b.map((y, j) => {
-    try {
-      return objectIoU(x, y);
-    } catch (error) {
-      if (error instanceof QualityInputError) throw new QualityInputError(error.code, `object ${i} of a vs object ${j} of b: ${error.message}`);
-      throw error;
-    }
-  }));
+  const ious = a.map((x, i) =>
+    b.map((y, j) => {
+      try {
+        return objectIoU(x, y);
+      } catch (error) {
+        if (error instanceof QualityInputError) throw new QualityInputError(error.code, `object ${i} of a vs object ${j} of b: ${error.message}`);
+        throw error;
+      }
+    }),
+  );
   const assignment = a.length && b.length ? hungarian(ious.map((row) => row.map((v) => (v >= iouThreshold ? 1 - v : 2)))) : a.map(() => -1);
   const pairs: ObjectMatch['pairs'] = [];
   assignment.forEach((j, i) => {

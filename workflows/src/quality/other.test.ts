@@ -15,7 +15,7 @@ describe('keypoints (COCO OKS)', () => {
     const dt: Keypoint[] = gt.map((k) => ({ x: k.x + 3, y: k.y + 4, v: 2 }));
     const area = 2000;
     let expected = 0;
-    for (let i = 0; i < 10; i++) expected += Math.exp(-25 / ((2 * (COCO_PERSON_SIGMAS[i] as number)) ** 2) / area / 2);
+    for (let i = 0; i < 10; i++) expected += Math.exp(-25 / (2 * (COCO_PERSON_SIGMAS[i] as number)) ** 2 / area / 2);
     expect(objectKeypointSimilarity(gt, dt, COCO_PERSON_SIGMAS, area)).toBeCloseTo(expected / 10, 12);
     expect(objectKeypointSimilarity(gt, gt, COCO_PERSON_SIGMAS, area)).toBe(1);
     const none = gt.map((k) => ({ ...k, v: 0 as const }));
@@ -26,10 +26,30 @@ describe('keypoints (COCO OKS)', () => {
 
 describe('polylines', () => {
   it('measures parallel lines and follows the empty convention', () => {
-    const d = polylineDistances([[0, 0], [10, 0]], [[0, 2], [10, 2]]);
+    const d = polylineDistances(
+      [
+        [0, 0],
+        [10, 0],
+      ],
+      [
+        [0, 2],
+        [10, 2],
+      ],
+    );
     expect(d.symmetricMean).toBeCloseTo(2, 10);
     expect(d.hausdorff).toBeCloseTo(2, 10);
-    expect(polylineDistances([[0, 0], [10, 0]], [[0, 0], [12, 0]]).hausdorff).toBeCloseTo(2, 10);
+    expect(
+      polylineDistances(
+        [
+          [0, 0],
+          [10, 0],
+        ],
+        [
+          [0, 0],
+          [12, 0],
+        ],
+      ).hausdorff,
+    ).toBeCloseTo(2, 10);
     expect(polylineDistances([], [])).toEqual({ symmetricMean: 0, hausdorff: 0 });
     expect(polylineDistances([], [[0, 0]])).toEqual({ symmetricMean: null, hausdorff: null });
   });
@@ -42,7 +62,7 @@ describe('object matching', () => {
       const m = 1 + rng.int(5);
       const cost = Array.from({ length: n }, () => Array.from({ length: m }, () => rng.int(20)));
       const assign = hungarian(cost);
-      const total = assign.reduce((s, j, i) => s + (j >= 0 ? (cost[i] as number[])[j] as number : 0), 0);
+      const total = assign.reduce((s, j, i) => s + (j >= 0 ? ((cost[i] as number[])[j] as number) : 0), 0);
       const best = (i: number, used: Set<number>): number => {
         if (i === n) return 0;
         let b = n > m ? best(i + 1, used) : Infinity;
@@ -70,7 +90,10 @@ describe('object matching', () => {
       { label: 'grasper', box: { x: 51, y: 50, width: 10, height: 10 } },
     ];
     const r = matchObjects(a, b);
-    expect(r.pairs.map((p) => [p.a, p.b])).toEqual([[0, 0], [1, 1]]);
+    expect(r.pairs.map((p) => [p.a, p.b])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     expect(r.precision).toBeCloseTo(2 / 3, 12);
     expect(r.recall).toBe(1);
     expect(r.f1).toBeCloseTo(0.8, 12);
@@ -81,7 +104,12 @@ describe('object matching', () => {
 
 describe('video', () => {
   it('interpolates tracks and averages IoU over the union of frames', () => {
-    const t = { keyframes: [{ frame: 0, box: { x: 0, y: 0, width: 10, height: 10 } }, { frame: 10, box: { x: 10, y: 0, width: 10, height: 10 } }] };
+    const t = {
+      keyframes: [
+        { frame: 0, box: { x: 0, y: 0, width: 10, height: 10 } },
+        { frame: 10, box: { x: 10, y: 0, width: 10, height: 10 } },
+      ],
+    };
     expect(trackBoxAt(t, 5)).toEqual({ x: 5, y: 0, width: 10, height: 10 });
     expect(trackIoU(t, t)).toBe(1);
     const shorter = { keyframes: t.keyframes.slice(0, 1).concat([{ frame: 4, box: { x: 4, y: 0, width: 10, height: 10 } }]) };
@@ -89,8 +117,16 @@ describe('video', () => {
   });
 
   it('computes frame accuracy, MS-TCN segmental F1, edit score and boundary error', () => {
-    const ref = [{ start: 0, end: 40, label: 'prep' }, { start: 40, end: 80, label: 'dissect' }, { start: 80, end: 100, label: 'close' }];
-    const pred = [{ start: 0, end: 45, label: 'prep' }, { start: 45, end: 70, label: 'dissect' }, { start: 70, end: 100, label: 'close' }];
+    const ref = [
+      { start: 0, end: 40, label: 'prep' },
+      { start: 40, end: 80, label: 'dissect' },
+      { start: 80, end: 100, label: 'close' },
+    ];
+    const pred = [
+      { start: 0, end: 45, label: 'prep' },
+      { start: 45, end: 70, label: 'dissect' },
+      { start: 70, end: 100, label: 'close' },
+    ];
     const r = temporalAgreement(pred, ref, 100);
     expect(r.frameAccuracy).toBeCloseTo(0.85, 12);
     expect(r.edit).toBe(1);
@@ -137,7 +173,7 @@ describe('STAPLE and pixel vote', () => {
 
   it('weights good raters above a noisy one', () => {
     const rng = { s: 1 };
-    const rand = () => ((rng.s = (rng.s * 16807) % 2147483647) / 2147483647);
+    const rand = () => (rng.s = (rng.s * 16807) % 2147483647) / 2147483647;
     const truth = new Uint8Array(20_000).map((_, i) => (i % 7 < 2 ? 1 : 0));
     // Foreground misses are 2.5× as likely as false alarms, which keeps each rater's foreground share at the
     // truth's 2/7, so STAPLE's prior (mean of the raters) is unbiased.
@@ -164,14 +200,28 @@ describe('fusion, reliability and lifecycle helpers', () => {
   });
 
   it('gives reliabilities in [0, 1] from consensus', () => {
-    const r = annotatorReliability([{ task: 't', annotator: 'a', label: 1 }, { task: 't', annotator: 'b', label: 2 }], [{ task: 't', label: '1' }]);
-    expect(r).toEqual([{ annotator: 'a', reliability: 2 / 3, agreements: 1, answers: 1 }, { annotator: 'b', reliability: 1 / 3, agreements: 0, answers: 1 }]);
+    const r = annotatorReliability(
+      [
+        { task: 't', annotator: 'a', label: 1 },
+        { task: 't', annotator: 'b', label: 2 },
+      ],
+      [{ task: 't', label: '1' }],
+    );
+    expect(r).toEqual([
+      { annotator: 'a', reliability: 2 / 3, agreements: 1, answers: 1 },
+      { annotator: 'b', reliability: 1 / 3, agreements: 0, answers: 1 },
+    ]);
   });
 
   it('picks the metric by geometry kind and rejects mixed kinds', () => {
     const box = (x: number) => ({ annotator: `w${x}`, kind: 'bbox' as const, box: { x, y: 0, width: 10, height: 10 } });
     expect(taskAgreement('bbox', [box(0), box(0)])).toMatchObject({ metric: 'IoU', value: 1, pairs: 1 });
-    expect(taskAgreement('classification', [{ annotator: 'a', kind: 'classification', label: 'x' }, { annotator: 'b', kind: 'classification', label: 'x' }]).value).toBe(1);
+    expect(
+      taskAgreement('classification', [
+        { annotator: 'a', kind: 'classification', label: 'x' },
+        { annotator: 'b', kind: 'classification', label: 'x' },
+      ]).value,
+    ).toBe(1);
     expect(() => taskAgreement('polygon', [box(0), box(1)])).toThrow("annotation 0 (annotator 'w0') is 'bbox', expected 'polygon'");
     const mask = (on: number[]) => ({ annotator: 'm', kind: 'mask' as const, mask: { size: [1, 4] as [number, number], counts: on } });
     expect(taskConsensus('mask', [mask([0, 2, 2]), mask([1, 2, 1]), mask([0, 1, 3])])).toEqual({ kind: 'mask', mask: { size: [1, 4], counts: [0, 2, 2] } });

@@ -35,7 +35,8 @@ function checkTrack(track: Track, what: string): void {
   if (!track || !Array.isArray(track.keyframes)) throw new QualityInputError('INVALID_GEOMETRY', `${what} needs a keyframes array`);
   track.keyframes.forEach((k, i) => {
     assertInteger(k.frame, `${what} keyframe ${i} frame`, 0);
-    if (i > 0 && k.frame <= (track.keyframes[i - 1] as (typeof track.keyframes)[number]).frame) throw new QualityInputError('INVALID_GEOMETRY', `${what} keyframes must have strictly increasing frames (keyframe ${i})`);
+    if (i > 0 && k.frame <= (track.keyframes[i - 1] as (typeof track.keyframes)[number]).frame)
+      throw new QualityInputError('INVALID_GEOMETRY', `${what} keyframes must have strictly increasing frames (keyframe ${i})`);
   });
 }
 

@@ -48,8 +48,16 @@ export function surfaceVoxels(mask: Uint8Array, dims: readonly [number, number, 
         const i = x + X * (y + Y * z);
         if (!mask[i]) continue;
         const edge =
-          x === 0 || x === X - 1 || y === 0 || y === Y - 1 || (Z > 1 && (z === 0 || z === Z - 1)) ||
-          !mask[i - 1] || !mask[i + 1] || !mask[i - X] || !mask[i + X] || (Z > 1 && (!mask[i - X * Y] || !mask[i + X * Y]));
+          x === 0 ||
+          x === X - 1 ||
+          y === 0 ||
+          y === Y - 1 ||
+          (Z > 1 && (z === 0 || z === Z - 1)) ||
+          !mask[i - 1] ||
+          !mask[i + 1] ||
+          !mask[i - X] ||
+          !mask[i + X] ||
+          (Z > 1 && (!mask[i - X * Y] || !mask[i + X * Y]));
         if (edge) out[i] = 1;
       }
     }
@@ -132,7 +140,12 @@ function directedDistances(from: Uint8Array, toDistSq: Float64Array): number[] {
 }
 
 /** Surface distances between two binary masks: HD95 (MONAI: max of directed 95th percentiles) and Hausdorff. */
-export function surfaceDistances(a: Uint8Array, b: Uint8Array, dims: readonly [number, number, number], spacing: readonly [number, number, number] = [1, 1, 1]): { hd95: number | null; hausdorff: number | null } {
+export function surfaceDistances(
+  a: Uint8Array,
+  b: Uint8Array,
+  dims: readonly [number, number, number],
+  spacing: readonly [number, number, number] = [1, 1, 1],
+): { hd95: number | null; hausdorff: number | null } {
   let anyA = false;
   let anyB = false;
   for (let i = 0; i < a.length; i++) {

@@ -16,12 +16,31 @@ export interface PayableEvent {
 }
 
 /** The rate for a unit of work: campaign rate for the kind, else the person's own rate, else zero. */
-export async function rateFor(tx: Prisma.TransactionClient, campaignId: string, userId: string | null | undefined, kind: PayableKind): Promise<{ amountCents: number; currency: string }> {
+export async function rateFor(
+  tx: Prisma.TransactionClient,
+  campaignId: string,
+  userId: string | null | undefined,
+  kind: PayableKind,
+): Promise<{ amountCents: number; currency: string }> {
   const rates = await tx.payRate.findMany({
-    where: { kind, OR: [{ campaignId, userId: null }, ...(userId ? [{ campaignId: null, userId }, { campaignId, userId }] : [])] },
+    where: {
+      kind,
+      OR: [
+        { campaignId, userId: null },
+        ...(userId
+          ? [
+              { campaignId: null, userId },
+              { campaignId, userId },
+            ]
+          : []),
+      ],
+    },
     orderBy: { createdAt: 'desc' },
   });
-  const pick = rates.find((r) => r.campaignId === campaignId && r.userId === userId) ?? rates.find((r) => r.campaignId === campaignId && r.userId === null) ?? rates.find((r) => r.userId === userId);
+  const pick =
+    rates.find((r) => r.campaignId === campaignId && r.userId === userId) ??
+    rates.find((r) => r.campaignId === campaignId && r.userId === null) ??
+    rates.find((r) => r.userId === userId);
   return pick ? { amountCents: pick.amountCents, currency: pick.currency } : { amountCents: 0, currency: 'USD' };
 }
 

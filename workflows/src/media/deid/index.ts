@@ -29,7 +29,10 @@ export async function deidentifyFile(input: string, output: string, options: Fil
     case 'nifti':
       return deidentifyNifti(input, output, { maxBytes });
     case 'video':
-      return deidentifyVideo(input, output, { ...(options.textDetector ? { textDetector: options.textDetector } : {}), ...(options.videoSampleInterval ? { sampleInterval: options.videoSampleInterval } : {}) });
+      return deidentifyVideo(input, output, {
+        ...(options.textDetector ? { textDetector: options.textDetector } : {}),
+        ...(options.videoSampleInterval ? { sampleInterval: options.videoSampleInterval } : {}),
+      });
     case 'image':
       return deidentifyImage(input, output, options.textDetector ? { textDetector: options.textDetector } : {});
   }

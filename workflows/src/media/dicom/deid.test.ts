@@ -42,7 +42,7 @@ function phiValues(file: DicomFile, keepsTimes = false): Set<string> {
   // A PHI value equal to an attribute the profile keeps (InstitutionName 'TOSHIBA' = Manufacturer
   // 'TOSHIBA') is not searched for across the file; its own element is still checked by path.
   walk(file.dataset, (el) => {
-    const kept = !profileRowFor(el.tag) && !isPrivateTag(el.tag) && textVRs.has(el.vr) ? textOf(el) ?? '' : '';
+    const kept = !profileRowFor(el.tag) && !isPrivateTag(el.tag) && textVRs.has(el.vr) ? (textOf(el) ?? '') : '';
     if (kept) for (const v of [...values]) if (kept.includes(v)) values.delete(v);
   });
   return values;
@@ -107,7 +107,7 @@ describe('deidentifyDicom on the real files', () => {
       const haystack = Buffer.from(bytes).toString('latin1');
       walk(output.dataset, (el, path) => {
         // Binary values (pixel data) are covered by the raw byte search below.
-        const v = textVRs.has(el.vr) ? textOf(el) ?? '' : '';
+        const v = textVRs.has(el.vr) ? (textOf(el) ?? '') : '';
         for (const p of phi) expect(holds(v, p), `${f} ${path} still holds a PHI value`).toBe(false);
       });
       for (const p of phi) if (distinctive(p)) expect(haystack.includes(p), `${f}: PHI bytes survive`).toBe(false);
@@ -125,7 +125,7 @@ describe('deidentifyDicom on the real files', () => {
       const haystack = Buffer.from(bytes).toString('latin1');
       walk(output.dataset, (el, path) => {
         // Binary values (pixel data) are covered by the raw byte search below.
-        const v = textVRs.has(el.vr) ? textOf(el) ?? '' : '';
+        const v = textVRs.has(el.vr) ? (textOf(el) ?? '') : '';
         for (const p of phi) expect(holds(v, p), `${f} ${path} still holds a PHI value`).toBe(false);
       });
       for (const p of phi) if (distinctive(p)) expect(haystack.includes(p), `${f}: PHI bytes survive`).toBe(false);
@@ -202,8 +202,19 @@ describe('deidentifyDicom on the real files', () => {
   it('finds and blacks out the burned-in patient number, age, dates and times of both endoscopy frames', async () => {
     const textAreas: Record<string, Array<[number, number, number, number]>> = {
       // [x0, y0, x1, y1] around: patient no., sex+age, (VL1: birth date), exam date, exam time
-      'WG04_VL1_RLE_endoscopy.dcm': [[78, 40, 142, 60], [78, 60, 192, 80], [78, 80, 205, 100], [95, 120, 222, 140], [95, 140, 222, 160]],
-      'WG04_VL2_J2KI_endoscopy.dcm': [[78, 40, 142, 60], [78, 60, 192, 80], [95, 120, 222, 140], [95, 140, 222, 160]],
+      'WG04_VL1_RLE_endoscopy.dcm': [
+        [78, 40, 142, 60],
+        [78, 60, 192, 80],
+        [78, 80, 205, 100],
+        [95, 120, 222, 140],
+        [95, 140, 222, 160],
+      ],
+      'WG04_VL2_J2KI_endoscopy.dcm': [
+        [78, 40, 142, 60],
+        [78, 60, 192, 80],
+        [95, 120, 222, 140],
+        [95, 140, 222, 160],
+      ],
     };
     for (const [f, areas] of Object.entries(textAreas)) {
       const { input, output, report } = await deid(f);

@@ -103,12 +103,17 @@ interface Context {
 
 function dummyFor(vr: string): string {
   switch (vr) {
-    case 'DA': return '19000101';
-    case 'TM': return '000000';
-    case 'DT': return '19000101000000';
-    case 'AS': return '000Y';
+    case 'DA':
+      return '19000101';
+    case 'TM':
+      return '000000';
+    case 'DT':
+      return '19000101000000';
+    case 'AS':
+      return '000Y';
     case 'IS':
-    case 'DS': return '0';
+    case 'DS':
+      return '0';
     case 'PN':
     case 'LO':
     case 'SH':
@@ -117,8 +122,10 @@ function dummyFor(vr: string): string {
     case 'LT':
     case 'ST':
     case 'UT':
-    case 'UC': return 'ANONYMIZED';
-    default: return '';
+    case 'UC':
+      return 'ANONYMIZED';
+    default:
+      return '';
   }
 }
 
@@ -199,7 +206,9 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
     if (element >= 0x10 && element <= 0xff) continue;
     const creatorTag = ((groupOf(el.tag) << 16) | (element >> 8)) >>> 0;
     const creator = element >= 0x1000 ? stringOf(ds, creatorTag) : undefined;
-    const safe = creator !== undefined && ctx.options.safePrivateTags?.some((s) => s.creator === creator && s.element === (element & 0xff) && (s.group === undefined || s.group === groupOf(el.tag)));
+    const safe =
+      creator !== undefined &&
+      ctx.options.safePrivateTags?.some((s) => s.creator === creator && s.element === (element & 0xff) && (s.group === undefined || s.group === groupOf(el.tag)));
     if (safe) {
       keptCreators.add(creatorTag);
     } else {
@@ -306,7 +315,21 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
 
 /** Identifying strings of the header (name parts, IDs, birth date, institution, ...) used to clean descriptors. */
 function phiTokensOf(ds: DicomDataset): string[] {
-  const tags = [T.PatientName, T.PatientID, T.PatientBirthDate, 0x00080050, 0x00080080, 0x00080081, 0x00080090, 0x00081070, 0x00081050, 0x00101000, 0x00101001, 0x00081010, 0x00200010];
+  const tags = [
+    T.PatientName,
+    T.PatientID,
+    T.PatientBirthDate,
+    0x00080050,
+    0x00080080,
+    0x00080081,
+    0x00080090,
+    0x00081070,
+    0x00081050,
+    0x00101000,
+    0x00101001,
+    0x00081010,
+    0x00200010,
+  ];
   const tokens = new Set<string>();
   for (const tag of tags) {
     const v = stringOf(ds, tag);
@@ -409,7 +432,8 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
       if (frames.length > 0) {
         const regions: Array<Box & { frame: number }> = [];
         if (shouldScan(file, policy)) {
-          if (!options.textDetector) throw new MediaError('INVALID_ARGUMENT', 'burnedInText needs a textDetector (createTextDetector from ocr.ts), or set burnedInText to "never".');
+          if (!options.textDetector)
+            throw new MediaError('INVALID_ARGUMENT', 'burnedInText needs a textDetector (createTextDetector from ocr.ts), or set burnedInText to "never".');
           burnedIn.scanned = true;
           for (let i = 0; i < frames.length; i++) {
             const display = toDisplay(file, frames[i]!, i);
@@ -424,7 +448,11 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
         }
         burnedIn.regions = regions.map(({ x, y, width, height, frame }) => ({ x, y, width, height, frame }));
         if (regions.length > 0) {
-          for (let i = 0; i < frames.length; i++) fillBoxes(frames[i]!, regions.filter((r) => r.frame === i));
+          for (let i = 0; i < frames.length; i++)
+            fillBoxes(
+              frames[i]!,
+              regions.filter((r) => r.frame === i),
+            );
           const native = frames.map(frameToBytes);
           const total = native.reduce((n, f) => n + f.length, 0);
           const data = new Uint8Array(total + (total % 2));
@@ -454,7 +482,13 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
           }
           ds.set(T.PixelData, { tag: T.PixelData, vr: first.bitsAllocated > 8 ? 'OW' : 'OB', value: data });
           burnedIn.redacted = true;
-          ctx.changes.push({ path: '(7FE0,0010)', tag: '(7FE0,0010)', keyword: 'PixelData', action: 'redacted', summary: `(7FE0,0010) PixelData: ${regions.length} region(s) blacked out in ${new Set(regions.map((r) => r.frame)).size} frame(s)` });
+          ctx.changes.push({
+            path: '(7FE0,0010)',
+            tag: '(7FE0,0010)',
+            keyword: 'PixelData',
+            action: 'redacted',
+            summary: `(7FE0,0010) PixelData: ${regions.length} region(s) blacked out in ${new Set(regions.map((r) => r.frame)).size} frame(s)`,
+          });
           reviewReasons.push('burned-in text was detected and redacted: a person must confirm that nothing identifying is left');
         }
       }

@@ -20,8 +20,15 @@ describe('DICOM reading and writing', () => {
       const again = readDicom(writeDicom(file));
       const before: string[] = [];
       const after: string[] = [];
-      walk(file.dataset, (el, path) => el.tag & 0xffff && before.push(`${path}=${el.value ? Buffer.from(el.value).toString('hex') : el.items ? `SQ${el.items.length}` : `F${el.fragments?.length}`}`));
-      walk(again.dataset, (el, path) => el.tag & 0xffff && after.push(`${path}=${el.value ? Buffer.from(el.value).toString('hex') : el.items ? `SQ${el.items.length}` : `F${el.fragments?.length}`}`));
+      walk(
+        file.dataset,
+        (el, path) =>
+          el.tag & 0xffff && before.push(`${path}=${el.value ? Buffer.from(el.value).toString('hex') : el.items ? `SQ${el.items.length}` : `F${el.fragments?.length}`}`),
+      );
+      walk(
+        again.dataset,
+        (el, path) => el.tag & 0xffff && after.push(`${path}=${el.value ? Buffer.from(el.value).toString('hex') : el.items ? `SQ${el.items.length}` : `F${el.fragments?.length}`}`),
+      );
       // Odd-length values gain one padding byte; everything else is identical.
       expect(after.length, f).toBe(before.length);
       expect(again.transferSyntaxUID, f).toBe(file.transferSyntaxUID);

@@ -8,8 +8,7 @@ interface DictEntry {
 }
 
 const dcmjs: unknown = createRequire(import.meta.url)('dcmjs');
-const dictionary = (dcmjs as { data: { DicomMetaDictionary: { dictionary: Record<string, DictEntry | undefined> } } }).data
-  .DicomMetaDictionary.dictionary;
+const dictionary = (dcmjs as { data: { DicomMetaDictionary: { dictionary: Record<string, DictEntry | undefined> } } }).data.DicomMetaDictionary.dictionary;
 
 export function tagOf(group: number, element: number): number {
   return ((group << 16) | element) >>> 0;

@@ -137,7 +137,10 @@ function readItems(r: Reader, s: Syntax, length: number, seqTag: number, depth: 
       return items;
     }
     if (itemTag !== T.Item) {
-      throw new MediaError('INVALID_SEQUENCE', `Sequence ${formatTag(seqTag)} holds ${formatTag(itemTag)} where an item was expected.`, { tag: formatTag(seqTag), offset: r.pos - 8 });
+      throw new MediaError('INVALID_SEQUENCE', `Sequence ${formatTag(seqTag)} holds ${formatTag(itemTag)} where an item was expected.`, {
+        tag: formatTag(seqTag),
+        offset: r.pos - 8,
+      });
     }
     const itemEnd = itemLength === UNDEFINED ? Infinity : r.pos + itemLength;
     if (itemEnd !== Infinity && (itemEnd > end || itemEnd > r.bytes.length)) {
@@ -180,7 +183,8 @@ function readDataset(r: Reader, s: Syntax, end: number, depth: number, stopAtPix
     const start = r.pos;
     const { tag, vr, length } = readHeader(r, s);
     if (tag === T.ItemDelimitation) {
-      if (end !== Infinity) throw new MediaError('INVALID_SEQUENCE', 'An item delimiter appears inside a defined-length item.', parentTag === undefined ? {} : { tag: formatTag(parentTag) });
+      if (end !== Infinity)
+        throw new MediaError('INVALID_SEQUENCE', 'An item delimiter appears inside a defined-length item.', parentTag === undefined ? {} : { tag: formatTag(parentTag) });
       return ds;
     }
     if (groupOf(tag) === 0xfffe) {
@@ -261,7 +265,7 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
       meta.set(tag, { tag, vr, value: r.take(length, tag) });
     }
   }
-  const transferSyntaxUID = hadFileMeta ? textOf(meta.get(T.TransferSyntaxUID)) ?? TS.ExplicitLE : TS.ImplicitLE;
+  const transferSyntaxUID = hadFileMeta ? (textOf(meta.get(T.TransferSyntaxUID)) ?? TS.ExplicitLE) : TS.ImplicitLE;
   if (hadFileMeta && !meta.has(T.TransferSyntaxUID)) {
     throw new MediaError('INVALID_HEADER', 'The File Meta Information has no Transfer Syntax UID (0002,0010).');
   }
@@ -466,17 +470,31 @@ export function numbersOf(ds: DicomDataset, tag: number, little = true): number[
   if (step) {
     for (let o = 0; o + step <= v.length; o += step) {
       switch (el.vr) {
-        case 'US': out.push(view.getUint16(o, little)); break;
-        case 'SS': out.push(view.getInt16(o, little)); break;
-        case 'UL': out.push(view.getUint32(o, little)); break;
-        case 'SL': out.push(view.getInt32(o, little)); break;
-        case 'FL': out.push(view.getFloat32(o, little)); break;
-        case 'FD': out.push(view.getFloat64(o, little)); break;
+        case 'US':
+          out.push(view.getUint16(o, little));
+          break;
+        case 'SS':
+          out.push(view.getInt16(o, little));
+          break;
+        case 'UL':
+          out.push(view.getUint32(o, little));
+          break;
+        case 'SL':
+          out.push(view.getInt32(o, little));
+          break;
+        case 'FL':
+          out.push(view.getFloat32(o, little));
+          break;
+        case 'FD':
+          out.push(view.getFloat64(o, little));
+          break;
       }
     }
     return out;
   }
-  return stringsOf(ds, tag).map(Number).filter((n) => Number.isFinite(n));
+  return stringsOf(ds, tag)
+    .map(Number)
+    .filter((n) => Number.isFinite(n));
 }
 
 export function numberOf(ds: DicomDataset, tag: number, little = true): number | undefined {

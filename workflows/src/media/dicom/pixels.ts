@@ -160,7 +160,7 @@ const quietWasm = { print: () => undefined, printErr: () => undefined };
 
 /** The sample precision of a JPEG bitstream (from its SOF marker), or undefined. */
 function jpegPrecision(b: Uint8Array): number | undefined {
-  for (let i = 2; i + 4 < b.length; ) {
+  for (let i = 2; i + 4 < b.length;) {
     if (b[i] !== 0xff) return undefined;
     const marker = b[i + 1]!;
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return b[i + 4];
@@ -186,7 +186,8 @@ function rleDecode(frame: Uint8Array, pm: ImagePixelModule): Uint8Array {
   const segments = view.getUint32(0, true);
   const bytesPerSample = pm.bitsAllocated / 8;
   const pixels = pm.rows * pm.columns;
-  if (segments !== pm.samplesPerPixel * bytesPerSample) throw new MediaError('DECODE_FAILED', `RLE frame has ${segments} segments, ${pm.samplesPerPixel * bytesPerSample} expected.`);
+  if (segments !== pm.samplesPerPixel * bytesPerSample)
+    throw new MediaError('DECODE_FAILED', `RLE frame has ${segments} segments, ${pm.samplesPerPixel * bytesPerSample} expected.`);
   const out = new Uint8Array(pixels * pm.samplesPerPixel * bytesPerSample);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + s * 4, true);
@@ -258,10 +259,14 @@ export async function decodeFrame(file: DicomFile, index: number): Promise<Decod
     }
     const end = (index + 1) * size;
     if (all.length < end) {
-      throw new MediaError('TRUNCATED', `Pixel Data holds ${all.length} bytes; ${size * pm.numberOfFrames} are needed for ${pm.numberOfFrames} frame(s) of ${pm.columns}x${pm.rows}.`, {
-        present: all.length,
-        expected: size * pm.numberOfFrames,
-      });
+      throw new MediaError(
+        'TRUNCATED',
+        `Pixel Data holds ${all.length} bytes; ${size * pm.numberOfFrames} are needed for ${pm.numberOfFrames} frame(s) of ${pm.columns}x${pm.rows}.`,
+        {
+          present: all.length,
+          expected: size * pm.numberOfFrames,
+        },
+      );
     }
     let bytes = all.subarray(index * size, end);
     if (pm.samplesPerPixel > 1 && pm.planarConfiguration === 1) bytes = planarToInterleaved(bytes, pm.rows * pm.columns, pm.samplesPerPixel);
@@ -280,14 +285,27 @@ export async function decodeFrame(file: DicomFile, index: number): Promise<Decod
       }
       case 'jpeg-baseline': {
         if ((jpegPrecision(frame) ?? 8) > 8) {
-          throw new MediaError('UNSUPPORTED_TRANSFER_SYNTAX', `Frames in ${support.transferSyntaxName} with 12-bit samples cannot be decoded for display (no 12-bit JPEG decoder is available).`, {
-            transferSyntaxUID: file.transferSyntaxUID,
-            precision: 12,
-          });
+          throw new MediaError(
+            'UNSUPPORTED_TRANSFER_SYNTAX',
+            `Frames in ${support.transferSyntaxName} with 12-bit samples cannot be decoded for display (no 12-bit JPEG decoder is available).`,
+            {
+              transferSyntaxUID: file.transferSyntaxUID,
+              precision: 12,
+            },
+          );
         }
         const { data, info } = await sharp(frame, { failOn: 'error' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
         const photometric = info.channels >= 3 ? 'RGB' : pm.photometricInterpretation;
-        return { ...base, width: info.width, height: info.height, samplesPerPixel: info.channels, bitsAllocated: 8, signed: false, photometricInterpretation: photometric, data: new Uint8Array(data) };
+        return {
+          ...base,
+          width: info.width,
+          height: info.height,
+          samplesPerPixel: info.channels,
+          bitsAllocated: 8,
+          signed: false,
+          photometricInterpretation: photometric,
+          data: new Uint8Array(data),
+        };
       }
       case 'jpeg-lossless': {
         const { Decoder } = require('jpeg-lossless-decoder-js') as { Decoder: new () => { decompress(b: ArrayBuffer, offset?: number, length?: number): ArrayBuffer } };
@@ -306,14 +324,27 @@ export async function decodeFrame(file: DicomFile, index: number): Promise<Decod
         const { info, bytes } = wasmDecode(new (await openjpeg).J2KDecoder(), frame);
         const bits = info.bitsPerSample > 8 ? 16 : 8;
         const photometric = info.componentCount >= 3 ? 'RGB' : pm.photometricInterpretation;
-        return { ...base, width: info.width, height: info.height, samplesPerPixel: info.componentCount, bitsAllocated: bits, photometricInterpretation: photometric, data: toTyped(bytes, bits, signed) };
+        return {
+          ...base,
+          width: info.width,
+          height: info.height,
+          samplesPerPixel: info.componentCount,
+          bitsAllocated: bits,
+          photometricInterpretation: photometric,
+          data: toTyped(bytes, bits, signed),
+        };
       }
       default:
         throw new MediaError('UNSUPPORTED_TRANSFER_SYNTAX', `No decoder for ${support.transferSyntaxName}.`, { transferSyntaxUID: file.transferSyntaxUID });
     }
   } catch (error) {
     if (error instanceof MediaError) throw error;
-    throw new MediaError('DECODE_FAILED', `Frame ${index} could not be decoded as ${support.transferSyntaxName} (${file.transferSyntaxUID}).`, { transferSyntaxUID: file.transferSyntaxUID }, { cause: error });
+    throw new MediaError(
+      'DECODE_FAILED',
+      `Frame ${index} could not be decoded as ${support.transferSyntaxName} (${file.transferSyntaxUID}).`,
+      { transferSyntaxUID: file.transferSyntaxUID },
+      { cause: error },
+    );
   }
 }
 
@@ -402,7 +433,9 @@ export function toDisplay(file: DicomFile, frame: DecodedFrame, frameIndex = 0, 
 export async function renderFramePng(file: DicomFile, index = 0, window?: WindowLevel): Promise<Buffer> {
   const frame = await decodeFrame(file, index);
   const { data, channels } = toDisplay(file, frame, index, window);
-  return sharp(data, { raw: { width: frame.width, height: frame.height, channels } }).png().toBuffer();
+  return sharp(data, { raw: { width: frame.width, height: frame.height, channels } })
+    .png()
+    .toBuffer();
 }
 
 export interface Geometry {

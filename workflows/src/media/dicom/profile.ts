@@ -5,7 +5,7 @@
 // Action codes: D dummy, Z zero-length (or dummy), X remove, K keep, C clean, U remap UID;
 // compound codes (X/Z, X/D, Z/D, X/Z/D, X/Z/U*) are resolved in deid.ts.
 
-export type ProfileAction = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U' | 'X/Z' | 'X/D' | 'Z/D' | 'X/Z/D' | 'X/Z/U*' | 'X/D/U*' ;
+export type ProfileAction = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U' | 'X/Z' | 'X/D' | 'Z/D' | 'X/Z/D' | 'X/Z/U*' | 'X/D/U*';
 
 export interface ProfileRow {
   tag: string;

@@ -33,9 +33,12 @@ export function fuseBoxes(boxes: readonly WeightedBox[], options: { iouThreshold
   const minVotes = options.minVotes ?? Math.floor(annotators.size / 2) + 1;
   boxes.forEach((b, i) => {
     assertBox(b.box, `box ${i}`);
-    if (b.confidence !== undefined && !(b.confidence >= 0 && Number.isFinite(b.confidence))) throw new QualityInputError('INVALID_NUMBER', `confidence of box ${i} must be a finite number >= 0`);
+    if (b.confidence !== undefined && !(b.confidence >= 0 && Number.isFinite(b.confidence)))
+      throw new QualityInputError('INVALID_NUMBER', `confidence of box ${i} must be a finite number >= 0`);
   });
-  const order = boxes.map((b, i) => ({ b, i })).sort((x, y) => (y.b.confidence ?? 1) - (x.b.confidence ?? 1) || (x.b.annotator < y.b.annotator ? -1 : x.b.annotator > y.b.annotator ? 1 : x.i - y.i));
+  const order = boxes
+    .map((b, i) => ({ b, i }))
+    .sort((x, y) => (y.b.confidence ?? 1) - (x.b.confidence ?? 1) || (x.b.annotator < y.b.annotator ? -1 : x.b.annotator > y.b.annotator ? 1 : x.i - y.i));
   const clusters: Array<{ label: string; members: WeightedBox[]; fused: Box }> = [];
   for (const { b } of order) {
     const label = labelKey(b.label);
@@ -58,7 +61,12 @@ export function fuseBoxes(boxes: readonly WeightedBox[], options: { iouThreshold
   }
   return clusters
     .filter((c) => c.members.length >= minVotes)
-    .map((c) => ({ label: c.label, box: c.fused, confidence: c.members.reduce((s, m) => s + (m.confidence ?? 1), 0) / c.members.length, annotators: c.members.map((m) => m.annotator).sort() }));
+    .map((c) => ({
+      label: c.label,
+      box: c.fused,
+      confidence: c.members.reduce((s, m) => s + (m.confidence ?? 1), 0) / c.members.length,
+      annotators: c.members.map((m) => m.annotator).sort(),
+    }));
 }
 
 function weightedBox(members: readonly WeightedBox[]): Box {
@@ -122,7 +130,10 @@ export interface AnnotatorReliability {
  * Annotator reliability from consensus, for the workforce engine: the Laplace-smoothed share of an annotator's
  * answers that match the consensus label of the task (tasks without a consensus label are skipped).
  */
-export function annotatorReliability(answers: ReadonlyArray<{ task: string; annotator: string; label: Label }>, consensus: ReadonlyArray<{ task: string; label: string | null }>): AnnotatorReliability[] {
+export function annotatorReliability(
+  answers: ReadonlyArray<{ task: string; annotator: string; label: Label }>,
+  consensus: ReadonlyArray<{ task: string; label: string | null }>,
+): AnnotatorReliability[] {
   const truth = new Map(consensus.map((c) => [c.task, c.label]));
   const stats = new Map<string, { agreements: number; answers: number }>();
   for (const a of answers) {
@@ -133,7 +144,5 @@ export function annotatorReliability(answers: ReadonlyArray<{ task: string; anno
     if (labelKey(a.label) === expected) s.agreements++;
     stats.set(a.annotator, s);
   }
-  return [...stats.entries()]
-    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-    .map(([annotator, s]) => ({ annotator, reliability: (s.agreements + 1) / (s.answers + 2), ...s }));
+  return [...stats.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([annotator, s]) => ({ annotator, reliability: (s.agreements + 1) / (s.answers + 2), ...s }));
 }

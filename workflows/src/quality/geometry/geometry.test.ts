@@ -4,7 +4,12 @@ import { boxDice, boxIoU } from './box.ts';
 import { polygonArea, polygonDice, polygonIntersectionArea, polygonIoU, type Point, type Polygon } from './polygon.ts';
 import { bitmapIoU, rleArea, rleDecode, rleEncode, rleFromString, rleIoU, rleMerge, rleToString, type Bitmap } from './rle.ts';
 
-const square = (x: number, y: number, s: number): Point[] => [[x, y], [x + s, y], [x + s, y + s], [x, y + s]];
+const square = (x: number, y: number, s: number): Point[] => [
+  [x, y],
+  [x + s, y],
+  [x + s, y + s],
+  [x, y + s],
+];
 
 describe('boxes', () => {
   it('computes IoU and Dice, with empty-versus-empty = 1', () => {
@@ -23,7 +28,19 @@ describe('polygons', () => {
     // Shared edge, interiors on opposite sides: touching squares do not overlap.
     expect(polygonIntersectionArea({ outer: square(0, 0, 1) }, { outer: square(1, 0, 1) })).toBeCloseTo(0, 12);
     // Shared edges, same side: a square and its left half.
-    expect(polygonIntersectionArea({ outer: square(0, 0, 2) }, { outer: [[0, 0], [1, 0], [1, 2], [0, 2]] })).toBeCloseTo(2, 12);
+    expect(
+      polygonIntersectionArea(
+        { outer: square(0, 0, 2) },
+        {
+          outer: [
+            [0, 0],
+            [1, 0],
+            [1, 2],
+            [0, 2],
+          ],
+        },
+      ),
+    ).toBeCloseTo(2, 12);
     expect(polygonIoU({ outer: square(0, 0, 3) }, { outer: square(0, 0, 3).reverse() })).toBeCloseTo(1, 12);
     // Partially overlapping with a shared collinear edge.
     expect(polygonIntersectionArea({ outer: square(0, 0, 2) }, { outer: square(1, 0, 2) })).toBeCloseTo(2, 12);
@@ -34,17 +51,51 @@ describe('polygons', () => {
     expect(polygonArea(ring)).toBeCloseTo(84, 12);
     expect(polygonIntersectionArea(ring, { outer: square(3, 3, 4) })).toBeCloseTo(0, 12);
     expect(polygonIntersectionArea(ring, { outer: square(2, 2, 6) })).toBeCloseTo(36 - 16, 12);
-    const u: Polygon = { outer: [[0, 0], [3, 0], [3, 3], [2, 3], [2, 1], [1, 1], [1, 3], [0, 3]] };
+    const u: Polygon = {
+      outer: [
+        [0, 0],
+        [3, 0],
+        [3, 3],
+        [2, 3],
+        [2, 1],
+        [1, 1],
+        [1, 3],
+        [0, 3],
+      ],
+    };
     expect(polygonArea(u)).toBeCloseTo(7, 12);
-    expect(polygonIntersectionArea(u, { outer: [[0, 2], [3, 2], [3, 4], [0, 4]] })).toBeCloseTo(2, 12);
+    expect(
+      polygonIntersectionArea(u, {
+        outer: [
+          [0, 2],
+          [3, 2],
+          [3, 4],
+          [0, 4],
+        ],
+      }),
+    ).toBeCloseTo(2, 12);
     expect(polygonDice(u, u)).toBeCloseTo(1, 12);
   });
 
   it('rejects self-intersecting polygons with the edges involved', () => {
-    const bowtie: Polygon = { outer: [[0, 0], [2, 2], [2, 0], [0, 2]] };
+    const bowtie: Polygon = {
+      outer: [
+        [0, 0],
+        [2, 2],
+        [2, 0],
+        [0, 2],
+      ],
+    };
     expect(() => polygonIoU(bowtie, { outer: square(0, 0, 1) })).toThrow('region a is self-intersecting at edges 0 and 2');
     expect(() => polygonIoU([{ outer: square(0, 0, 1) }, bowtie], { outer: square(0, 0, 1) })).toThrow(/region a polygon 1 is self-intersecting at edges 0 and 2/);
-    expect(() => polygonArea({ outer: [[0, 0], [1, 1]] })).toThrow(/at least 3 distinct points/);
+    expect(() =>
+      polygonArea({
+        outer: [
+          [0, 0],
+          [1, 1],
+        ],
+      }),
+    ).toThrow(/at least 3 distinct points/);
   });
 
   it('matches rasterised IoU within tolerance on random star polygons (property)', () => {
@@ -95,7 +146,10 @@ function bitmap(width: number, height: number, on: Array<[number, number]>): Bit
 describe('COCO RLE (pycocotools semantics)', () => {
   it('encodes column-major starting with a zeros run', () => {
     // 3×2 (h=2, w=3): pixel (x=0,y=1) and (x=1,y=0). Column-major order: (0,0)=0,(0,1)=1,(1,0)=1,(1,1)=0,(2,*)=0.
-    const m = bitmap(3, 2, [[0, 1], [1, 0]]);
+    const m = bitmap(3, 2, [
+      [0, 1],
+      [1, 0],
+    ]);
     expect(rleEncode(m)).toEqual({ size: [2, 3], counts: [1, 2, 3] });
     expect(rleEncode(bitmap(2, 2, [[0, 0]]))).toEqual({ size: [2, 2], counts: [0, 1, 3] });
     expect(rleDecode(rleEncode(m)).data).toEqual(m.data);

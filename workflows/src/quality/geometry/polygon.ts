@@ -29,7 +29,8 @@ function cleanRing(ring: readonly Point[], what: string): Ring {
   if (!Array.isArray(ring)) throw new QualityInputError('INVALID_GEOMETRY', `${what} must be an array of [x, y] points`);
   const out: Ring = [];
   ring.forEach((p, i) => {
-    if (!Array.isArray(p) || p.length !== 2 || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) throw new QualityInputError('INVALID_GEOMETRY', `${what} point ${i} must be a pair of finite numbers`);
+    if (!Array.isArray(p) || p.length !== 2 || !Number.isFinite(p[0]) || !Number.isFinite(p[1]))
+      throw new QualityInputError('INVALID_GEOMETRY', `${what} point ${i} must be a pair of finite numbers`);
     const last = out[out.length - 1];
     if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push([p[0], p[1]]);
   });
@@ -81,7 +82,10 @@ function assertSimple(rings: readonly Ring[], what: string): void {
           throw new QualityInputError('SELF_INTERSECTING', `${what}${rings.length > 1 ? ` ring ${e.ring}` : ''} is self-intersecting at edges ${e.index} and ${f.index}`);
         }
       } else if (segmentsIntersect(e.a, e.b, f.a, f.b)) {
-        throw new QualityInputError('SELF_INTERSECTING', `${what} ring ${e.ring} edge ${e.index} touches ring ${f.ring} edge ${f.index} (holes must lie strictly inside the outer ring)`);
+        throw new QualityInputError(
+          'SELF_INTERSECTING',
+          `${what} ring ${e.ring} edge ${e.index} touches ring ${f.ring} edge ${f.index} (holes must lie strictly inside the outer ring)`,
+        );
       }
     }
   }

@@ -95,7 +95,7 @@ export function rleToString(rle: Rle): string {
   const c = rle.counts;
   for (let i = 0; i < c.length; i++) {
     let x = (c[i] as number) - (i > 2 ? (c[i - 2] as number) : 0);
-    for (let more = true; more; ) {
+    for (let more = true; more;) {
       let chunk = ((x % 32) + 32) % 32;
       x = Math.floor(x / 32);
       more = chunk & 0x10 ? x !== -1 : x !== 0;
@@ -116,7 +116,7 @@ export function rleFromString(compressed: CompressedRle): Rle {
   while (p < s.length) {
     let x = 0;
     let k = 0;
-    for (let more = true; more; ) {
+    for (let more = true; more;) {
       if (p >= s.length) throw new QualityInputError('INVALID_RLE', `compressed RLE string ends inside a number at character ${p}`);
       const c = s.charCodeAt(p) - 48;
       if (c < 0 || c > 63) throw new QualityInputError('INVALID_RLE', `compressed RLE has an invalid character '${s[p]}' at ${p}`);
@@ -256,7 +256,8 @@ function mergeTwo(a: Rle, b: Rle, intersect: boolean): Rle {
 
 /** IoU of two plain bitmaps (same size); two empty masks: 1. */
 export function bitmapIoU(a: Bitmap, b: Bitmap): number {
-  if (a.width !== b.width || a.height !== b.height || a.data.length !== b.data.length) throw new QualityInputError('SHAPE_MISMATCH', `mask sizes differ: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
+  if (a.width !== b.width || a.height !== b.height || a.data.length !== b.data.length)
+    throw new QualityInputError('SHAPE_MISMATCH', `mask sizes differ: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
   let inter = 0;
   let union = 0;
   const x = a.data;
@@ -272,7 +273,8 @@ export function bitmapIoU(a: Bitmap, b: Bitmap): number {
 
 /** Dice of two plain bitmaps; two empty masks: 1. */
 export function bitmapDice(a: Bitmap, b: Bitmap): number {
-  if (a.width !== b.width || a.height !== b.height || a.data.length !== b.data.length) throw new QualityInputError('SHAPE_MISMATCH', `mask sizes differ: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
+  if (a.width !== b.width || a.height !== b.height || a.data.length !== b.data.length)
+    throw new QualityInputError('SHAPE_MISMATCH', `mask sizes differ: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
   let inter = 0;
   let sum = 0;
   for (let i = 0; i < a.data.length; i++) {

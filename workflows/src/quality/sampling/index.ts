@@ -5,8 +5,7 @@ import type { Z14InspectionLevel } from './z14-tables.ts';
 
 /** Spot-check plan settings as stored on a campaign. */
 export type SpotCheckPlanSettings =
-  | { method: 'zero-acceptance'; lotSize: number; tolerableRate: number; confidence: number }
-  | { method: 'z1.4'; lotSize: number; aql: number; level?: Z14InspectionLevel };
+  { method: 'zero-acceptance'; lotSize: number; tolerableRate: number; confidence: number } | { method: 'z1.4'; lotSize: number; aql: number; level?: Z14InspectionLevel };
 
 /** Builds the spot-check plan for a lot from stored settings. */
 export function spotCheckPlan(settings: SpotCheckPlanSettings): ZeroAcceptancePlan | Z14Plan {

@@ -46,7 +46,18 @@ export function zeroAcceptancePlan(settings: { lotSize: number; tolerableRate: n
     n++;
     p = hypergeometricZero(N, D, n);
   }
-  return { kind: 'zero-acceptance', lotSize: N, sampleSize: n, acceptance: 0, rejection: 1, fullInspection: n >= N, tolerableRate, confidence, tolerableDefects: D, acceptanceProbabilityAtTolerable: p };
+  return {
+    kind: 'zero-acceptance',
+    lotSize: N,
+    sampleSize: n,
+    acceptance: 0,
+    rejection: 1,
+    fullInspection: n >= N,
+    tolerableRate,
+    confidence,
+    tolerableDefects: D,
+    acceptanceProbabilityAtTolerable: p,
+  };
 }
 
 /** Table I lookup: the Z1.4 sample size code letter for a lot size at a general inspection level (default II). */
@@ -91,7 +102,19 @@ export function z14Plan(settings: { lotSize: number; aql: number; level?: Z14Ins
       const [ac, re] = cell.split('/').map(Number) as [number, number];
       const tableSampleSize = Z14_SAMPLE_SIZES[letter];
       const sampleSize = Math.min(tableSampleSize, settings.lotSize);
-      return { kind: 'z1.4', lotSize: settings.lotSize, sampleSize, acceptance: ac, rejection: re, fullInspection: sampleSize >= settings.lotSize, aql: settings.aql, level, codeLetter, planLetter: letter, tableSampleSize };
+      return {
+        kind: 'z1.4',
+        lotSize: settings.lotSize,
+        sampleSize,
+        acceptance: ac,
+        rejection: re,
+        fullInspection: sampleSize >= settings.lotSize,
+        aql: settings.aql,
+        level,
+        codeLetter,
+        planLetter: letter,
+        tableSampleSize,
+      };
     }
     if (row < 0 || row >= Z14_CODE_LETTERS.length) break;
   }

@@ -73,7 +73,10 @@ export function drawSpotCheckSample(settings: SpotCheckSampleSettings): SpotChec
       return { id: item.id, key: Math.log(u) / w };
     });
     keyed.sort((a, b) => b.key - a.key || (a.id < b.id ? -1 : 1));
-    const take = keyed.slice(0, alloc[s]).map((k) => k.id).sort();
+    const take = keyed
+      .slice(0, alloc[s])
+      .map((k) => k.id)
+      .sort();
     allocation[name] = take.length;
     out.push(...take);
   });
@@ -86,7 +89,7 @@ function allocate(sizes: readonly number[], total: number, minPer: number): numb
   const fixed = sizes.map(() => false);
   let budget = total;
   // Fix strata whose proportional share is below the minimum (or above their size), then re-share.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const open = sizes.map((_, i) => i).filter((i) => !fixed[i]);
     const openSize = open.reduce((s, i) => s + (sizes[i] as number), 0);

@@ -127,7 +127,11 @@ describe('intervals and special functions', () => {
 
 describe('spot-check samples', () => {
   const candidates: SampleCandidate[] = [];
-  for (const [annotator, count] of [['ann', 100], ['bob', 50], ['cy', 3]] as const) {
+  for (const [annotator, count] of [
+    ['ann', 100],
+    ['bob', 50],
+    ['cy', 3],
+  ] as const) {
     for (let i = 0; i < count; i++) candidates.push({ id: `${annotator}-${String(i).padStart(3, '0')}`, annotator, risk: i % 10 === 0 ? 1 : 0 });
   }
 
