@@ -6,6 +6,9 @@ import { stat } from 'node:fs/promises';
 import { MediaError } from './errors.ts';
 import { type Box, type TextDetector, mergeBoxes } from './ocr.ts';
 
+/** Drop container, stream and chapter metadata (creation time, device, GPS ...) and write no encoder tags. */
+const STRIP_METADATA_ARGS = ['-map_metadata', '-1', '-map_metadata:s', '-1', '-map_chapters', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact'];
+
 export interface ToolOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
@@ -395,16 +398,7 @@ export async function transcodeProxy(input: string, output: string, options: Pro
     '-fps_mode',
     'cfr',
     ...(options.threads ? ['-threads', String(options.threads)] : []),
-    '-map_metadata',
-    '-1',
-    '-map_metadata:s',
-    '-1',
-    '-map_chapters',
-    '-1',
-    '-fflags',
-    '+bitexact',
-    '-flags:v',
-    '+bitexact',
+    ...STRIP_METADATA_ARGS,
     '-movflags',
     '+faststart',
     output,
@@ -532,16 +526,7 @@ export async function stripVideoMetadata(input: string, output: string, tools: T
     '0:a?',
     '-c',
     'copy',
-    '-map_metadata',
-    '-1',
-    '-map_metadata:s',
-    '-1',
-    '-map_chapters',
-    '-1',
-    '-fflags',
-    '+bitexact',
-    '-flags:v',
-    '+bitexact',
+    ...STRIP_METADATA_ARGS,
     '-flags:a',
     '+bitexact',
     '-movflags',
