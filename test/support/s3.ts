@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3 } from '@suture/workflows/services/s3';
 
 export interface TestS3 {
   endpoint: string;
@@ -13,24 +14,13 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-export function s3ClientFor(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver stores aws-chunked framing inside streamed bodies with the SDK's default checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
 export async function startTestS3(bucket = 'suture-test'): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'suture-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const address = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = s3ClientFor(endpoint);
+  // The same client construction the worker and API use (checksums only when S3 requires them).
+  const client = createS3({ endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     endpoint,

@@ -1,4 +1,4 @@
-// `suture seed`: the demo campaign, with a user for every role and demo media made locally with ffmpeg.
+// The demo campaign (seeded by `suture up`), with a user for every role and demo media made locally with ffmpeg.
 // Demo passwords are random per installation, written to .data/demo-logins.json (git-ignored).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -118,9 +118,4 @@ export async function seedDemo(services: Services, dataDir: string, options: { f
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(loginsFile, JSON.stringify(logins, null, 2), { mode: 0o600 });
   return { logins, created: true };
-}
-
-export async function run(): Promise<number> {
-  console.error('`suture seed` runs as part of `suture up`, which starts the services the seed needs.');
-  return 2;
 }
