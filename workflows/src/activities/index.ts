@@ -164,6 +164,15 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
 
     /** Moves one task forward as far as its stored labels and review allow. */
     async advanceTask(input: { taskId: string; round: number }): Promise<{ stage: TaskStageName; submitted: number; agreement: number | null; superseded: boolean }> {
+      // Nothing to decide while labels are still missing: answer without locking the task row, which
+      // claims (FOR UPDATE SKIP LOCKED) would otherwise skip as if the task had no free slot.
+      const [peek] = await prisma.$queryRaw<Array<{ status: string; round: number; overlap: number; submitted: bigint }>>`
+        SELECT t.status::text AS status, t.round, c.overlap,
+               (SELECT count(*) FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted
+        FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId" WHERE t.id = ${input.taskId}::uuid`;
+      if (peek && peek.round === input.round && peek.status === 'OPEN' && Number(peek.submitted) < peek.overlap) {
+        return { stage: 'LABELING', submitted: Number(peek.submitted), agreement: null, superseded: false };
+      }
       return prisma.$transaction(async (tx) => {
         const [task] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Task" WHERE id = ${input.taskId}::uuid FOR UPDATE`;
         if (!task) throw new Error(`task ${input.taskId} does not exist`);
