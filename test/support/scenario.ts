@@ -92,7 +92,7 @@ export async function uploadAsset(stack: Stack, ops: Person, campaignId: string,
   if (!assetId || !parts) throw new Error(`upload plan refused: ${plan.requestAssetUpload.message}`);
   const etags: Array<{ partNumber: number; etag: string }> = [];
   for (const part of parts) {
-    const res = await fetch(part.url, { method: 'PUT', body });
+    const res = await fetch(part.url, { method: 'PUT', body: new Uint8Array(body) });
     if (!res.ok) throw new Error(`part upload failed: ${res.status} ${await res.text()}`);
     etags.push({ partNumber: part.partNumber, etag: res.headers.get('etag') ?? '' });
   }

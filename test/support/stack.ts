@@ -47,6 +47,8 @@ export interface StackOptions {
   taskRecheckSeconds?: number;
   /** Small values make the batch workflow continue as new often (history-bound tests). */
   batchHistoryBudget?: number;
+  /** SUTURE_ORIGINALS_KEY for the worker (originals kept encrypted); none by default. */
+  originalsKey?: Buffer;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -97,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       bucket: s3.bucket,
       taskRecheckSeconds: config.TASK_RECHECK_SECONDS,
       deidSecret,
+      ...(options.originalsKey ? { originalsKey: options.originalsKey } : {}),
       workflowBundle: await workflowBundle(),
     });
     workerRun = workerHandle.worker.run();
@@ -112,6 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     TASK_RECHECK_SECONDS: String(config.TASK_RECHECK_SECONDS),
     SUTURE_DEID_KEY: deidSecret,
+    ...(options.originalsKey ? { SUTURE_ORIGINALS_KEY: options.originalsKey.toString('base64') } : {}),
   };
   const children: ChildProcess[] = [];
   return {

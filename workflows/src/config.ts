@@ -1,5 +1,6 @@
 // The worker's configuration, parsed once from the environment; nothing else reads process.env.
 import { z } from 'zod';
+import { EnvelopeError, parseMasterKey } from './media/envelope.ts';
 
 const schema = z.object({
   DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
@@ -19,6 +20,24 @@ const schema = z.object({
   BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
   /** The project's de-identification secret: keys UID remapping, pseudonymous patient IDs and date shifts. */
   SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters (it keys UID remapping and pseudonyms)'),
+  /**
+   * Master key that wraps the per-asset data keys of originals retained encrypted (campaign media policy
+   * RETAIN_ENCRYPTED): 32 random bytes as base64 or hex. Optional; without it such assets fail with
+   * ORIGINALS_KEY_MISSING and stay in quarantine.
+   */
+  SUTURE_ORIGINALS_KEY: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      try {
+        return parseMasterKey(value);
+      } catch (error) {
+        if (!(error instanceof EnvelopeError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type WorkerConfig = z.infer<typeof schema>;

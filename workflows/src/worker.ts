@@ -22,6 +22,8 @@ export interface LifecycleWorkerDeps {
   sse?: 'AES256' | 'aws:kms' | undefined;
   taskRecheckSeconds?: number;
   deidSecret: string;
+  /** SUTURE_ORIGINALS_KEY: master key for originals kept encrypted (campaign media policy RETAIN_ENCRYPTED). */
+  originalsKey?: Buffer | undefined;
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflowsPath. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -39,7 +41,14 @@ export async function createLifecycleWorker(deps: LifecycleWorkerDeps): Promise<
       prisma: deps.prisma,
       s3: deps.s3,
       temporal,
-      config: { bucket: deps.bucket, taskQueue: deps.taskQueue, sse: deps.sse, taskRecheckSeconds: deps.taskRecheckSeconds, deidSecret: deps.deidSecret },
+      config: {
+        bucket: deps.bucket,
+        taskQueue: deps.taskQueue,
+        sse: deps.sse,
+        taskRecheckSeconds: deps.taskRecheckSeconds,
+        deidSecret: deps.deidSecret,
+        originalsKey: deps.originalsKey,
+      },
       textDetector: createTextDetector(),
     }),
   });
@@ -72,6 +81,7 @@ export async function runWorkerFromEnv(env: Record<string, string | undefined>):
     bucket: config.S3_BUCKET,
     sse: config.S3_SSE,
     deidSecret: config.SUTURE_DEID_KEY,
+    originalsKey: config.SUTURE_ORIGINALS_KEY,
   });
   try {
     await worker.run();

@@ -1,6 +1,7 @@
 // `pnpm suture <command>`: the one command-line entry point. Each command group lives in its own module.
 const groups: Record<string, { describe: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   up: { describe: 'start the whole stack (PostgreSQL db, Temporal, S3, API, worker, console) with a demo campaign', load: () => import('./up.ts') },
+  api: { describe: 'run the GraphQL API alone, configured from the environment', load: () => import('./api.ts') },
   migrate: { describe: 'apply database migrations', load: () => import('./migrate.ts') },
   quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
   upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },

@@ -15,6 +15,7 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma } from '@suture/db';
 import { createS3 } from '@suture/workflows/services/s3';
+import { parseMasterKey } from '@suture/workflows/media/envelope';
 import { createLifecycleWorker } from '@suture/workflows/worker';
 import { SessionStore } from '../auth/sessions.ts';
 import { createApp } from '../app.ts';
@@ -147,6 +148,8 @@ export async function run(argv: string[]): Promise<number> {
     bucket,
     taskRecheckSeconds: 60,
     deidSecret,
+    // Campaigns whose media policy keeps originals encrypted wrap their data keys with this key.
+    originalsKey: parseMasterKey(env.SUTURE_ORIGINALS_KEY ?? localSecret(dataDir, 'originalsKey')),
   });
   const workerRun = worker.run();
 

@@ -1,6 +1,18 @@
 import { builder } from './builder.ts';
 import { batchProgress, createBatch, lifecycleState, startBatch, type BatchProgress } from '../services/batches.ts';
-import { abortUpload, completeUpload, derivativeUrl, requestUpload, resumeUpload, type UploadPlan } from '../services/media.ts';
+import {
+  abortUpload,
+  completeUpload,
+  derivativeUrl,
+  frameIndexUrl,
+  needsHumanReview,
+  publicMetadata,
+  requestUpload,
+  resumeUpload,
+  setAssetTrim,
+  spriteUrl,
+  type UploadPlan,
+} from '../services/media.ts';
 
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
 
@@ -10,11 +22,30 @@ builder.prismaObject('Asset', {
     kind: t.exposeString('kind'),
     status: t.exposeString('status'),
     contentType: t.exposeString('contentType'),
-    metadata: t.expose('metadata', { type: 'JSON' }),
+    metadata: t.field({ type: 'JSON', description: 'Probe, de-identification summary, proxy, trim; never PHI, never key material', resolve: (a) => publicMetadata(a) }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     /** Short-lived URL of the de-identified derivative; null until ingest made one. */
     url: t.string({ nullable: true, resolve: (a, _args, ctx) => derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null) }),
+    spriteUrl: t.string({
+      nullable: true,
+      description: "Short-lived URL of the timeline's sprite strip (JPEG, thumbnails side by side; metadata.sprite says how many and their interval); null until a video is READY",
+      resolve: (a, _args, ctx) => spriteUrl(ctx.services, a),
+    }),
+    frameIndexUrl: t.string({
+      nullable: true,
+      description: "Short-lived URL of frames.json: each proxy frame's presentation time and the source frame it shows; null unless a READY video",
+      resolve: (a, _args, ctx) => frameIndexUrl(ctx.services, a),
+    }),
+    trimStartSeconds: t.exposeFloat('trimStartSeconds', { nullable: true }),
+    trimEndSeconds: t.exposeFloat('trimEndSeconds', { nullable: true }),
+    ingestStep: t.exposeString('ingestStep', {
+      nullable: true,
+      description: 'download, hash, probe, deidentify, proxy, derivatives, then done or failed; null before ingest starts',
+    }),
+    ingestProgress: t.exposeFloat('ingestProgress', { nullable: true, description: 'Progress within ingestStep, 0..1; null where unknown' }),
+    needsHumanReview: t.boolean({ description: 'De-identification asks a person to confirm (e.g. burned-in text was redacted)', resolve: (a) => needsHumanReview(a) }),
+    originalRetained: t.boolean({ description: 'The original is kept envelope-encrypted (campaign media policy RETAIN_ENCRYPTED)', resolve: (a) => a.originalKey !== null }),
   }),
 });
 
@@ -118,6 +149,17 @@ builder.mutationFields((t) => ({
       ctx.services.prisma.asset.findUniqueOrThrow({
         ...query,
         where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts ?? [] }) },
+      }),
+  }),
+  setAssetTrim: t.withAuth({ anyRole: [...OPS] }).prismaField({
+    type: 'Asset',
+    errors: {},
+    description: 'Cuts set-up time from a video before ingest: the proxy covers [startSeconds, endSeconds) of the source. Only before ingest (AWAITING_UPLOAD or QUARANTINED).',
+    args: { assetId: t.arg.id(), startSeconds: t.arg.float({ required: false }), endSeconds: t.arg.float({ required: false }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.asset.findUniqueOrThrow({
+        ...query,
+        where: { id: await setAssetTrim(ctx.services, ctx.user, { assetId: String(args.assetId), startSeconds: args.startSeconds ?? null, endSeconds: args.endSeconds ?? null }) },
       }),
   }),
   abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({

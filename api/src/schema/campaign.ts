@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { createCampaign, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
+import { createCampaign, setCampaignMediaPolicy, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
 import { annotatorMetrics, campaignAgreement, costReport, type AnnotatorMetrics, type CampaignAgreement, type CostReport } from '../services/metrics.ts';
 
 const CampaignStatusEnum = builder.enumType('CampaignStatus', { values: ['DRAFT', 'ACTIVE', 'PAUSED', 'CLOSED'] as const });
@@ -20,6 +20,11 @@ builder.prismaObject('Campaign', {
     claimSlaSeconds: t.exposeInt('claimSlaSeconds'),
     reviewCredential: t.exposeString('reviewCredential', { nullable: true }),
     hasPrelabelModel: t.boolean({ resolve: (c) => c.prelabelModelKey !== null }),
+    mediaPolicy: t.expose('mediaPolicy', {
+      type: 'JSON',
+      description:
+        "What ingest does with originals and proxies: { originals: 'DELETE' | 'RETAIN_ENCRYPTED', sse?: 'AES256' | 'aws:kms', normalizeBrightness?: boolean | { brightness?, contrast? } }",
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     requiredSkills: t.relation('skills'),
     batches: t.relation('batches', { authScopes: { anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }, query: { orderBy: { createdAt: 'desc' } } }),
@@ -95,6 +100,7 @@ const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     prelabelModelKey: t.string({ required: false }),
     requiredSkills: t.field({ type: [SkillRequirement], required: false }),
     payRates: t.field({ type: [PayRateInput], required: false }),
+    mediaPolicy: t.field({ type: 'JSON', required: false, description: "Default { originals: 'DELETE' }; see Campaign.mediaPolicy" }),
   }),
 });
 
@@ -143,6 +149,14 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id(), status: t.arg({ type: CampaignStatusEnum }) },
     resolve: async (query, _root, args, ctx) =>
       ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await setCampaignStatus(ctx.services, ctx.user, String(args.id), args.status) } }),
+  }),
+  setCampaignMediaPolicy: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'Campaign',
+    errors: {},
+    description: 'Sets what ingest does with the originals and proxies of assets ingested from now on.',
+    args: { campaignId: t.arg.id(), policy: t.arg({ type: 'JSON' }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await setCampaignMediaPolicy(ctx.services, ctx.user, String(args.campaignId), args.policy) } }),
   }),
   updateGuidelines: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'Campaign',

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Prisma, Role } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '@suture/workflows/domain/label-schema';
+import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@suture/workflows/domain/media-policy';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import type { AuthUser } from '../auth/sessions.ts';
@@ -98,12 +99,14 @@ const campaignSchema = z.object({
   prelabelModelKey: z.string().trim().min(1).nullable().default(null),
   requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
   payRates: z.array(z.object({ kind: z.enum(['LABEL', 'REVIEW', 'AUDIT', 'REWORK']), amountCents: z.number().int().min(0) })).default([]),
+  mediaPolicy: z.unknown().optional(),
 });
 
 export async function createCampaign(services: Services, actor: AuthUser, input: unknown): Promise<string> {
   const data = parseOrThrow(campaignSchema, input, 'campaign');
   const labelSchema = parseOrThrow(labelSchemaSchema, data.labelSchema, 'label schema');
   const qaSettings = parseOrThrow(qaSettingsSchema, data.qaSettings, 'QA settings');
+  const mediaPolicy = data.mediaPolicy === undefined || data.mediaPolicy === null ? DEFAULT_MEDIA_POLICY : parseOrThrow(mediaPolicySchema, data.mediaPolicy, 'media policy');
   return services.prisma.$transaction(async (tx) => {
     const skills = await tx.skill.findMany({ where: { key: { in: data.requiredSkills.map((s) => s.key) } } });
     const missing = data.requiredSkills.filter((s) => !skills.some((k) => k.key === s.key)).map((s) => s.key);
@@ -125,13 +128,40 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
         claimSlaSeconds: data.claimSlaSeconds,
         reviewCredential: data.reviewCredential,
         prelabelModelKey: data.prelabelModelKey,
+        mediaPolicy: mediaPolicy as Prisma.InputJsonValue,
         createdById: actor.id,
         skills: { create: data.requiredSkills.map((s) => ({ skillId: skills.find((k) => k.key === s.key)!.id, minLevel: s.minLevel })) },
         payRates: { create: data.payRates.map((r) => ({ kind: r.kind, amountCents: r.amountCents })) },
       },
     });
-    await appendAudit(tx, { actorId: actor.id, action: 'campaign.created', entityType: 'Campaign', entityId: campaign.id, data: { overlap: data.overlap } });
+    await appendAudit(tx, {
+      actorId: actor.id,
+      action: 'campaign.created',
+      entityType: 'Campaign',
+      entityId: campaign.id,
+      data: { overlap: data.overlap, ...mediaPolicyAudit(mediaPolicy) },
+    });
     return campaign.id;
+  });
+}
+
+/** What the audit log records of a media policy: its settings, which are never PHI. */
+function mediaPolicyAudit(policy: MediaPolicy): Record<string, string | boolean | null> {
+  return { originals: policy.originals, sse: policy.sse ?? null, normalizeBrightness: policy.normalizeBrightness !== undefined && policy.normalizeBrightness !== false };
+}
+
+/**
+ * Sets what ingest does with this campaign's originals and proxies from now on; assets already ingested
+ * keep what was done to them.
+ */
+export async function setCampaignMediaPolicy(services: Services, actor: AuthUser, campaignId: string, policy: unknown): Promise<string> {
+  const parsed = parseOrThrow(mediaPolicySchema, policy, 'media policy');
+  return services.prisma.$transaction(async (tx) => {
+    const campaign = await tx.campaign.findUnique({ where: { id: campaignId }, select: { id: true } });
+    if (!campaign) throw new NotFoundError('campaign');
+    await tx.campaign.update({ where: { id: campaignId }, data: { mediaPolicy: parsed as Prisma.InputJsonValue } });
+    await appendAudit(tx, { actorId: actor.id, action: 'campaign.media-policy', entityType: 'Campaign', entityId: campaignId, data: mediaPolicyAudit(parsed) });
+    return campaignId;
   });
 }
 

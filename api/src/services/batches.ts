@@ -19,7 +19,7 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
     if (!campaign) throw new NotFoundError('campaign');
     if (campaign.status === 'CLOSED') throw new DomainError('CONFLICT', 'the campaign is closed');
     const unique = [...new Set(input.assetIds)];
-    const assets = await tx.asset.findMany({ where: { id: { in: unique }, campaignId: campaign.id }, select: { id: true, status: true } });
+    const assets = await tx.asset.findMany({ where: { id: { in: unique }, campaignId: campaign.id }, select: { id: true, status: true, kind: true, metadata: true } });
     const missing = unique.filter((id) => !assets.some((a) => a.id === id));
     if (missing.length)
       throw new InvalidInputError(
@@ -32,11 +32,29 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
         'assets still uploading',
         notUploaded.map((m) => `asset ${m}`),
       );
+    // Frame tasks of an ingested video address frames of its proxy (after the ops manager's trim), not of the upload.
+    const maxFrame = frames.reduce<number>((max, f) => Math.max(max, f ?? -1), -1);
+    if (maxFrame >= 0) {
+      const tooFew = assets
+        .map((a) => ({ id: a.id, frames: a.kind === 'VIDEO' && a.status === 'READY' ? proxyFrameCount(a.metadata) : null }))
+        .filter((a): a is { id: string; frames: number } => a.frames !== null && maxFrame >= a.frames);
+      if (tooFew.length)
+        throw new InvalidInputError(
+          `frame ${maxFrame} is past the end of the video`,
+          tooFew.map((a) => `asset ${a.id} has ${a.frames} frames (0..${a.frames - 1}) in its proxy`),
+        );
+    }
     const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: input.name.trim() } });
     await tx.task.createMany({ data: unique.flatMap((assetId) => frames.map((frameIndex) => ({ batchId: batch.id, campaignId: campaign.id, assetId, frameIndex }))) });
     await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks: unique.length * frames.length } });
     return batch.id;
   });
+}
+
+/** Frames of a READY video's proxy (after trim), from its ingest metadata; null when unknown (ingested before it was recorded). */
+function proxyFrameCount(metadata: unknown): number | null {
+  const count = ((metadata ?? {}) as { proxy?: { frameCount?: unknown } }).proxy?.frameCount;
+  return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : null;
 }
 
 export async function startBatch(services: Services, actor: AuthUser, batchId: string): Promise<string> {

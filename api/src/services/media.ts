@@ -9,7 +9,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AssetKind } from '@suture/db';
+import type { Asset, AssetKind } from '@suture/db';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
@@ -132,4 +132,74 @@ export async function abortUpload(services: Services, assetId: string): Promise<
 export async function derivativeUrl(services: Services, derivativeKey: string | null): Promise<string | null> {
   if (!derivativeKey) return null;
   return getSignedUrl(services.s3Presign, new GetObjectCommand({ Bucket: services.config.S3_BUCKET, Key: derivativeKey }), { expiresIn: PRESIGN_SECONDS });
+}
+
+type AssetForUrls = Pick<Asset, 'kind' | 'status' | 'derivativeKey' | 'metadata'>;
+
+const metadataOf = (asset: Pick<Asset, 'metadata'>): Record<string, unknown> =>
+  asset.metadata !== null && typeof asset.metadata === 'object' && !Array.isArray(asset.metadata) ? (asset.metadata as Record<string, unknown>) : {};
+
+/** Another derivative of a READY video beside its proxy (ingest writes them all under one prefix). */
+function videoDerivativeKey(asset: AssetForUrls, name: string): string | null {
+  if (asset.status !== 'READY' || asset.kind !== 'VIDEO' || !asset.derivativeKey) return null;
+  return `${asset.derivativeKey.slice(0, asset.derivativeKey.lastIndexOf('/') + 1)}${name}`;
+}
+
+/** The timeline's sprite strip (sprite.jpg) of a READY video; null for other assets and videos ingested before sprites. */
+export function spriteUrl(services: Services, asset: AssetForUrls): Promise<string | null> {
+  return derivativeUrl(services, metadataOf(asset).sprite ? videoDerivativeKey(asset, 'sprite.jpg') : null);
+}
+
+/** frames.json of a READY video: each proxy frame's presentation time and the source frame it shows. */
+export function frameIndexUrl(services: Services, asset: AssetForUrls): Promise<string | null> {
+  return derivativeUrl(services, videoDerivativeKey(asset, 'frames.json'));
+}
+
+export function needsHumanReview(asset: Pick<Asset, 'metadata'>): boolean {
+  return metadataOf(asset).needsHumanReview === true;
+}
+
+/**
+ * Asset.metadata as clients see it: the retained original's encryption record (IVs, tags, wrapped key)
+ * stays on the server; only that it is retained, how, and its size are shown.
+ */
+export function publicMetadata(asset: Pick<Asset, 'metadata'>): unknown {
+  const metadata = metadataOf(asset);
+  const original = metadata.original as { algorithm?: unknown; plaintextBytes?: unknown; sse?: unknown } | undefined;
+  if (!original || typeof original !== 'object') return asset.metadata;
+  return { ...metadata, original: { retained: true, algorithm: original.algorithm ?? null, bytes: original.plaintextBytes ?? null, sse: original.sse ?? null } };
+}
+
+/**
+ * The set-up time to cut from a video before annotators see it: the proxy covers [startSeconds,
+ * endSeconds) of the source (either end open: from the start / to the end; both null clears the trim).
+ * Only before ingest starts: once the asset is READY (or ingest began) the proxy is made.
+ */
+export async function setAssetTrim(services: Services, actor: AuthUser, input: { assetId: string; startSeconds: number | null; endSeconds: number | null }): Promise<string> {
+  const { startSeconds, endSeconds } = input;
+  if (startSeconds !== null && !(Number.isFinite(startSeconds) && startSeconds >= 0)) throw new InvalidInputError(`startSeconds must be a number >= 0 (got ${startSeconds})`);
+  if (endSeconds !== null && !(Number.isFinite(endSeconds) && endSeconds > 0)) throw new InvalidInputError(`endSeconds must be a number > 0 (got ${endSeconds})`);
+  if (startSeconds !== null && endSeconds !== null && !(endSeconds > startSeconds)) {
+    throw new InvalidInputError(`endSeconds (${endSeconds}) must be after startSeconds (${startSeconds})`);
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(input.assetId)) throw new NotFoundError('asset');
+  return services.prisma.$transaction(async (tx) => {
+    // Locked against the ingest activity, which records its first step before it reads the trim.
+    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Asset" WHERE id = ${input.assetId}::uuid FOR UPDATE`;
+    if (!locked) throw new NotFoundError('asset');
+    const asset = await tx.asset.findUniqueOrThrow({ where: { id: input.assetId }, select: { id: true, kind: true, status: true, ingestStep: true } });
+    if (asset.kind !== 'VIDEO') throw new InvalidInputError(`only video assets can be trimmed; asset ${asset.id} is ${asset.kind}`);
+    if (asset.status !== 'AWAITING_UPLOAD' && asset.status !== 'QUARANTINED') {
+      throw new DomainError(
+        'CONFLICT',
+        `asset ${asset.id} is ${asset.status}: its proxy is already made (or ingest gave up), so the trim can no longer change; set the trim while the asset is AWAITING_UPLOAD or QUARANTINED`,
+      );
+    }
+    if (asset.ingestStep !== null) {
+      throw new DomainError('CONFLICT', `ingest of asset ${asset.id} has started (step ${asset.ingestStep}), so the trim can no longer change`);
+    }
+    await tx.asset.update({ where: { id: asset.id }, data: { trimStartSeconds: startSeconds, trimEndSeconds: endSeconds } });
+    await appendAudit(tx, { actorId: actor.id, action: 'asset.trim-set', entityType: 'Asset', entityId: asset.id, data: { startSeconds, endSeconds } });
+    return asset.id;
+  });
 }

@@ -21,31 +21,38 @@ export const IDLE_GAP_SECONDS = 60;
 export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<string> {
   const { prisma } = services;
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    // At most one row: Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
-    const [held] = await prisma.$queryRaw<Array<{ id: string; campaignId: string; expired: boolean }>>`
-      SELECT a.id, t."campaignId", a."leaseExpiresAt" < now() AS expired
-      FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
-      WHERE a."userId" = ${user.id}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')`;
-    if (held?.expired) {
-      // The annotator's own claim whose lease ran out goes back to the queue now rather than at the next sweep.
-      await releaseOwnExpiredClaims(services, user.id);
-    } else if (held) {
-      if (campaignId && held.campaignId !== campaignId) {
-        throw new DomainError('CONFLICT', 'you already hold a claim in another campaign: submit it, or let its lease run out, before claiming here');
-      }
-      return held.id;
-    }
+    let rows: ClaimRow[];
     try {
-      const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>(claimSql(user.id, campaignId));
-      if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
-      return claimed.id;
+      rows = await prisma.$queryRaw<ClaimRow[]>(claimSql(user.id, campaignId));
     } catch (error) {
       // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
       // annotator's own parallel request won. Both are resolved by looking again (bounded).
-      if (!isUniqueViolation(error)) throw error;
+      if (isUniqueViolation(error)) continue;
+      throw error;
     }
+    // At most one row: the statement claims only when the annotator holds no active claim, and
+    // Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
+    const [row] = rows;
+    if (!row) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
+    if (row.outcome === 'claimed') return row.id;
+    if (row.outcome === 'expired') {
+      // The annotator's own claim whose lease ran out goes back to the queue now rather than at the next sweep.
+      await releaseOwnExpiredClaims(services, user.id);
+      continue;
+    }
+    if (campaignId && row.campaignId !== campaignId) {
+      throw new DomainError('CONFLICT', 'you already hold a claim in another campaign: submit it, or let its lease run out, before claiming here');
+    }
+    return row.id;
   }
   throw new DomainError('CONFLICT', 'other annotators took the free slots first; claim again');
+}
+
+/** One row of the claim statement: a new claim, or the active claim the annotator already holds (live or expired). */
+export interface ClaimRow {
+  id: string;
+  outcome: 'claimed' | 'held' | 'expired';
+  campaignId: string;
 }
 
 const CLAIM_ATTEMPTS = 5;
@@ -69,21 +76,31 @@ function isUniqueViolation(error: unknown): boolean {
   return error.code === 'P2002' || meta?.code === '23505' || /\b23505\b/.test(error.message);
 }
 
-/** The claim statement, shared with the benchmark's bare-SQL baseline. */
+/**
+ * The claim statement, shared with the benchmark's bare-SQL baseline. One round trip: when the annotator
+ * already holds an active labelling claim it returns that claim (outcome held, or expired when its lease
+ * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed).
+ */
 export function claimSql(userId: string, campaignId: string | null): Prisma.Sql {
   return Prisma.sql`
-    WITH eligible AS (
+    WITH held AS (
+      SELECT a.id, t."campaignId" AS campaign_id, a."leaseExpiresAt" < now() AS expired
+      FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+      WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')
+    ),
+    eligible AS (
       SELECT c.id AS campaign_id, c.overlap, c."claimSlaSeconds" AS sla,
              COALESCE(MIN(us.level), (SELECT MAX(level) FROM "UserSkill" WHERE "userId" = ${userId}::uuid), 1) AS lvl
       FROM "Campaign" c
       LEFT JOIN "CampaignSkill" cs ON cs."campaignId" = c.id
       LEFT JOIN "UserSkill" us ON us."skillId" = cs."skillId" AND us."userId" = ${userId}::uuid
       WHERE c.status = 'ACTIVE' AND (${campaignId}::uuid IS NULL OR c.id = ${campaignId}::uuid)
+        AND NOT EXISTS (SELECT 1 FROM held)
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
     ),
     candidate AS (
-      SELECT t.id, t.round, e.overlap, e.sla
+      SELECT t.id, t.round, t."campaignId" AS campaign_id, e.overlap, e.sla
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
       WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."requiredLevel" <= e.lvl
         AND NOT EXISTS (
@@ -95,7 +112,7 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       FOR UPDATE OF t SKIP LOCKED
     ),
     slot AS (
-      SELECT c.id AS task_id, c.round, c.sla,
+      SELECT c.id AS task_id, c.round, c.campaign_id, c.sla,
              (SELECT MIN(s) FROM generate_series(1, c.overlap) s
               WHERE NOT EXISTS (
                 SELECT 1 FROM "Assignment" a
@@ -107,13 +124,19 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       UPDATE "Task" t SET "openSlots" = t."openSlots" - 1
       FROM slot WHERE t.id = slot.task_id AND slot.slot IS NOT NULL
       RETURNING t.id
+    ),
+    claimed AS (
+      INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
+      SELECT gen_random_uuid(), slot.task_id, ${userId}::uuid,
+             (CASE WHEN slot.round > 0 THEN 'REWORK' ELSE 'LABEL' END)::"WorkKind",
+             slot.round, slot.slot, 'ACTIVE', now() + make_interval(secs => slot.sla), now(), now(), 0
+      FROM slot JOIN taken ON taken.id = slot.task_id
+      RETURNING "id", "taskId"
     )
-    INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
-    SELECT gen_random_uuid(), slot.task_id, ${userId}::uuid,
-           (CASE WHEN slot.round > 0 THEN 'REWORK' ELSE 'LABEL' END)::"WorkKind",
-           slot.round, slot.slot, 'ACTIVE', now() + make_interval(secs => slot.sla), now(), now(), 0
-    FROM slot JOIN taken ON taken.id = slot.task_id
-    RETURNING "id"`;
+    SELECT claimed.id::text AS id, 'claimed' AS outcome, slot.campaign_id::text AS "campaignId"
+    FROM claimed JOIN slot ON slot.task_id = claimed."taskId"
+    UNION ALL
+    SELECT held.id::text, CASE WHEN held.expired THEN 'expired' ELSE 'held' END, held.campaign_id::text FROM held`;
 }
 
 async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string): Promise<Assignment> {

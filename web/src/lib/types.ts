@@ -140,6 +140,8 @@ export interface CampaignDetail extends CampaignSummary {
   reviewCredential: string | null;
   hasPrelabelModel: boolean;
   requiredSkills: Array<{ minLevel: number; skill: { key: string; name: string } }>;
+  /** Campaign.mediaPolicy as stored (read it through asMediaPolicy). */
+  mediaPolicy: unknown;
   batches: BatchSummary[];
 }
 
@@ -172,6 +174,8 @@ export interface Asset {
   contentType: string;
   url: string | null;
   metadata: Record<string, unknown>;
+  /** frames.json of a READY video (proxy frame presentation times); absent where not selected. */
+  frameIndexUrl?: string | null;
 }
 
 export type AssetStatus = 'AWAITING_UPLOAD' | 'QUARANTINED' | 'READY' | 'FAILED';
@@ -181,6 +185,17 @@ export interface CampaignAsset extends Asset {
   status: AssetStatus;
   errorCode: string | null;
   errorMessage: string | null;
+  /** download, hash, probe, deidentify, proxy, derivatives, then done or failed; null before ingest starts. */
+  ingestStep: string | null;
+  /** Progress within ingestStep, 0..1; null where unknown. */
+  ingestProgress: number | null;
+  needsHumanReview: boolean;
+  /** The original is kept envelope-encrypted (media policy RETAIN_ENCRYPTED). */
+  originalRetained: boolean;
+  /** The timeline's sprite strip of a READY video. */
+  spriteUrl: string | null;
+  trimStartSeconds: number | null;
+  trimEndSeconds: number | null;
 }
 
 /** Presigned multipart upload (`requestAssetUpload`, `resumeAssetUpload`). */

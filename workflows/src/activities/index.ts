@@ -1,7 +1,7 @@
 // Lifecycle activities. Every one is idempotent: Temporal may run it again after a crash or timeout,
 // and a second run finds the work done and changes nothing.
-import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { Context, log } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Prisma, type PrismaClient } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '../domain/label-schema.ts';
@@ -12,18 +12,58 @@ import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runPrelabel } from './prelabel.ts';
 import { deidentifyAsset } from './ingest.ts';
 import type { TextDetector } from '../media/index.ts';
-import { taskWorkflowId, type BatchCounts, type BatchStageName, type QaProgress, type TaskStageName } from '../lifecycle/definitions.ts';
+import {
+  STALLED_TASK_SECONDS,
+  taskChanged,
+  taskWorkflowId,
+  type BatchCounts,
+  type BatchStageName,
+  type QaProgress,
+  type TaskLifecycleInput,
+  type TaskStageName,
+} from '../lifecycle/definitions.ts';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
   s3: S3Client;
   temporal: Client;
-  config: { bucket: string; taskQueue: string; sse?: 'AES256' | 'aws:kms' | undefined; taskRecheckSeconds?: number; deidSecret: string };
+  config: {
+    bucket: string;
+    taskQueue: string;
+    sse?: 'AES256' | 'aws:kms' | undefined;
+    taskRecheckSeconds?: number;
+    deidSecret: string;
+    /** SUTURE_ORIGINALS_KEY (32 bytes): wraps the data keys of originals kept encrypted; optional. */
+    originalsKey?: Buffer | undefined;
+  };
   /** Burned-in text detection for de-identification (PaddleOCR det model through onnxruntime-node). */
   textDetector?: TextDetector;
 }
 
 const PAGE = 500;
+/** Rows per statement when an activity reads every task of a batch. */
+const SAMPLING_PAGE = 5_000;
+const EXPORT_PAGE = 2_000;
+/** Stalled tasks nudged per progress read at most, and how soon the same task may be nudged again. */
+const STALLED_PAGE = 200;
+const STALLED_RENUDGE_MS = 60_000;
+/** Workflow starts in flight at once while a batch opens (each is one round trip to Temporal). */
+const START_CONCURRENCY = 16;
+
+/** openBatch's checkpoint: tasks opened so far and the last task id of the last finished page. */
+interface OpenProgress {
+  opened: number;
+  after: string | null;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; the first failure rejects. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
 
 export function createActivities({ prisma, s3, temporal, config, textDetector }: ActivityDeps) {
   async function loadCampaignForBatch(batchId: string) {
@@ -31,16 +71,58 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     return { batch, campaign: batch.campaign, schema: labelSchemaSchema.parse(batch.campaign.labelSchema), qa: qaSettingsSchema.parse(batch.campaign.qaSettings) };
   }
 
-  async function startTaskWorkflow(taskId: string, round: number): Promise<void> {
+  /** Idempotent: a task round has one workflow; a started or completed one is left alone (a failed one may start again). */
+  async function startTaskWorkflow(taskId: string, round: number, checkFirst = true): Promise<void> {
+    const args: TaskLifecycleInput = { taskId, round, recheckSeconds: config.taskRecheckSeconds, ...(checkFirst ? {} : { checkFirst: false }) };
     try {
       await temporal.workflow.start('taskLifecycle', {
         taskQueue: config.taskQueue,
         workflowId: taskWorkflowId(taskId, round),
-        args: [{ taskId, round, recheckSeconds: config.taskRecheckSeconds }],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        args: [args],
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
+  }
+
+  /** When each stalled task was last nudged by this worker: one nudge a minute at most, however often the batch polls. */
+  const stalledNudgedAt = new Map<string, number>();
+
+  /**
+   * Signals the workflows of tasks whose labels (or review) are all stored but that have not moved on
+   * for STALLED_TASK_SECONDS: the API's signal was lost (API crash between commit and signal, Temporal
+   * unreachable). The database says which tasks these are, so task workflows need no frequent timers.
+   * A task round whose workflow is missing gets it started.
+   */
+  async function nudgeStalledTasks(batchId: string): Promise<number> {
+    const stalled = await prisma.$queryRaw<Array<{ id: string; round: number }>>`
+      SELECT t.id::text AS id, t.round FROM "Task" t
+      WHERE t."batchId" = ${batchId}::uuid AND (
+        (t.status = 'LABELED' AND NOT EXISTS (
+          SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
+            AND a."submittedAt" > now() - make_interval(secs => ${STALLED_TASK_SECONDS})))
+        OR (t.status = 'IN_REVIEW' AND EXISTS (
+          SELECT 1 FROM "Review" r WHERE r."taskId" = t.id AND r.round = t.round AND r."createdAt" <= now() - make_interval(secs => ${STALLED_TASK_SECONDS}))))
+      ORDER BY t.id
+      LIMIT ${STALLED_PAGE}`;
+    const now = Date.now();
+    for (const [key, at] of stalledNudgedAt) if (now - at > 10 * STALLED_RENUDGE_MS) stalledNudgedAt.delete(key);
+    let nudged = 0;
+    for (const t of stalled) {
+      const key = taskWorkflowId(t.id, t.round);
+      if (now - (stalledNudgedAt.get(key) ?? 0) < STALLED_RENUDGE_MS) continue;
+      stalledNudgedAt.set(key, now);
+      try {
+        await temporal.workflow.getHandle(key).signal(taskChanged);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await startTaskWorkflow(t.id, t.round);
+      }
+      nudged += 1;
+    }
+    if (nudged > 0) log.warn('nudged stalled tasks (their signals were lost)', { batchId, tasks: nudged });
+    return nudged;
   }
 
   return {
@@ -66,7 +148,16 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         const outcome =
           asset.status === 'QUARANTINED'
             ? await deidentifyAsset(
-                { prisma, s3, bucket: config.bucket, sse: config.sse, deidSecret: config.deidSecret, textDetector, heartbeat: (d) => Context.current().heartbeat(d) },
+                {
+                  prisma,
+                  s3,
+                  bucket: config.bucket,
+                  sse: config.sse,
+                  deidSecret: config.deidSecret,
+                  originalsKey: config.originalsKey,
+                  textDetector,
+                  heartbeat: (d) => Context.current().heartbeat(d),
+                },
                 asset,
               )
             : asset.status;
@@ -80,6 +171,23 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
             await appendAudit(tx, { action: 'batch.tasks-excluded', entityType: 'Batch', entityId: input.batchId, data: { tasks: excluded.count, assets: failed } });
         });
       }
+      // Frame tasks made before their video was ingested could not be checked against its length: those
+      // past the end of the proxy (after the trim) are left out rather than shown as a frame that is not there.
+      await prisma.$transaction(async (tx) => {
+        const pastEnd = await tx.$executeRaw`
+          UPDATE "Task" t SET status = 'EXCLUDED'
+          FROM "Asset" a
+          WHERE t."assetId" = a.id AND t."batchId" = ${input.batchId}::uuid AND t.status = 'PENDING' AND t."frameIndex" IS NOT NULL
+            AND a.kind = 'VIDEO' AND a.status = 'READY' AND jsonb_typeof(a.metadata->'proxy'->'frameCount') = 'number'
+            AND t."frameIndex" >= (a.metadata->'proxy'->>'frameCount')::int`;
+        if (pastEnd > 0)
+          await appendAudit(tx, {
+            action: 'batch.tasks-excluded',
+            entityType: 'Batch',
+            entityId: input.batchId,
+            data: { tasks: pastEnd, reason: 'frame past the end of the video' },
+          });
+      });
       return { ready, failed };
     },
 
@@ -107,17 +215,34 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       return { ran: result.ran, note: result.note };
     },
 
-    /** Starts each pending task's workflow, then opens the task for claims. Resumable page by page. */
+    /**
+     * Starts each pending task's workflow, then opens the task for claims: page by page in task id
+     * order, a bounded number of starts in flight, heartbeating as it goes. A retry resumes after the
+     * last page a previous attempt finished (heartbeat details); a start it repeats is a no-op.
+     */
     async openBatch(input: { batchId: string }): Promise<{ opened: number }> {
+      const ctx = Context.current();
       const { campaign } = await loadCampaignForBatch(input.batchId);
-      let opened = 0;
+      const resumed = ctx.info.heartbeatDetails as OpenProgress | undefined;
+      let opened = resumed?.opened ?? 0;
+      let after = resumed?.after ?? null;
       for (;;) {
-        const tasks = await prisma.task.findMany({ where: { batchId: input.batchId, status: 'PENDING' }, select: { id: true, round: true }, orderBy: { id: 'asc' }, take: PAGE });
+        const tasks = await prisma.task.findMany({
+          where: { batchId: input.batchId, status: 'PENDING', ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, round: true },
+          orderBy: { id: 'asc' },
+          take: PAGE,
+        });
         if (tasks.length === 0) break;
-        for (const t of tasks) await startTaskWorkflow(t.id, t.round);
+        // Started before the task opens, so no label can exist yet: the workflow need not check first.
+        await forEachConcurrently(tasks, START_CONCURRENCY, async (t) => {
+          await startTaskWorkflow(t.id, t.round, false);
+          ctx.heartbeat({ opened, after } satisfies OpenProgress);
+        });
         const res = await prisma.task.updateMany({ where: { id: { in: tasks.map((t) => t.id) }, status: 'PENDING' }, data: { status: 'OPEN', openSlots: campaign.overlap } });
         opened += res.count;
-        Context.current().heartbeat({ opened });
+        after = tasks[tasks.length - 1]!.id;
+        ctx.heartbeat({ opened, after } satisfies OpenProgress);
       }
       await prisma.$transaction((tx) => appendAudit(tx, { action: 'batch.opened', entityType: 'Batch', entityId: input.batchId, data: { tasks: opened } }));
       return { opened };
@@ -149,6 +274,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           WHERE t."batchId" = ${input.batchId}::uuid AND a.status = 'ACTIVE'`,
       ]);
       const count = (s: string) => Number(byStatus.find((b) => b.status === s)?.n ?? 0);
+      const stalledNudged = count('LABELED') + count('IN_REVIEW') > 0 ? await nudgeStalledTasks(input.batchId) : 0;
       return {
         total: byStatus.reduce((s, b) => s + Number(b.n), 0),
         pending: count('PENDING'),
@@ -158,6 +284,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         accepted: count('ACCEPTED'),
         activeClaims: Number(active?.n ?? 0),
         releasedClaims: released,
+        stalledNudged,
         nextLeaseExpiry: active?.next ? new Date(active.next).getTime() : null,
       };
     },
@@ -170,7 +297,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         SELECT t.status::text AS status, t.round, c.overlap,
                (SELECT count(*) FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted
         FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId" WHERE t.id = ${input.taskId}::uuid`;
-      if (peek && peek.round === input.round && peek.status === 'OPEN' && Number(peek.submitted) < peek.overlap) {
+      if (peek && peek.round === input.round && (peek.status === 'OPEN' || peek.status === 'PENDING') && Number(peek.submitted) < peek.overlap) {
         return { stage: 'LABELING', submitted: Number(peek.submitted), agreement: null, superseded: false };
       }
       return prisma.$transaction(async (tx) => {
@@ -224,23 +351,13 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     async drawSpotCheck(input: { batchId: string; qaRound: number }): Promise<{ sampleSize: number; lotSize: number }> {
       const { batch, qa } = await loadCampaignForBatch(input.batchId);
       const existing = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound } });
-      const accepted = await prisma.task.findMany({
-        where: { batchId: batch.id, status: 'ACCEPTED' },
-        select: {
-          id: true,
-          round: true,
-          agreement: true,
-          modelConfidence: true,
-          assignments: { where: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' }, select: { userId: true, round: true } },
-        },
-        orderBy: { id: 'asc' },
-      });
-      if (existing > 0) return { sampleSize: existing, lotSize: accepted.length };
+      if (existing > 0) return { sampleSize: existing, lotSize: await prisma.task.count({ where: { batchId: batch.id, status: 'ACCEPTED' } }) };
+      const accepted = await acceptedTasksForSampling(prisma, batch.id);
       const plan = spotCheckPlan(accepted.length, qa);
       // Riskier tasks (low agreement, low model confidence) are drawn more often within their stratum.
       const items = accepted.map((t) => ({
         id: t.id,
-        stratum: [...new Set(t.assignments.filter((a) => a.round === t.round).map((a) => a.userId))].sort().join('+'),
+        stratum: t.stratum,
         risk: Math.max(t.agreement === null ? 0 : 1 - t.agreement, t.modelConfidence === null ? 0 : 1 - t.modelConfidence),
       }));
       const seed = `${qa.seed}:${batch.id}:${input.qaRound}`;
@@ -355,11 +472,20 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       const { batch, campaign } = await loadCampaignForBatch(input.batchId);
       const exportKey = `exports/${campaign.id}/${batch.id}/labels.json`;
       if (batch.status === 'ACCEPTED' && batch.exportKey) return { exportKey: batch.exportKey };
-      const tasks = await prisma.task.findMany({
-        where: { batchId: batch.id, status: 'ACCEPTED' },
-        select: { id: true, assetId: true, frameIndex: true, round: true, agreement: true, agreementMetric: true, consensus: true, consensusMethod: true },
-        orderBy: { id: 'asc' },
-      });
+      const tasks = [];
+      // Page by page (keyset on id): a batch may hold 100,000 tasks.
+      for (let after: string | undefined; ;) {
+        const page = await prisma.task.findMany({
+          where: { batchId: batch.id, status: 'ACCEPTED', ...(after ? { id: { gt: after } } : {}) },
+          select: { id: true, assetId: true, frameIndex: true, round: true, agreement: true, agreementMetric: true, consensus: true, consensusMethod: true },
+          orderBy: { id: 'asc' },
+          take: EXPORT_PAGE,
+        });
+        tasks.push(...page);
+        if (page.length < EXPORT_PAGE) break;
+        after = page[page.length - 1]!.id;
+        Context.current().heartbeat({ exported: tasks.length });
+      }
       const body = JSON.stringify({ campaignId: campaign.id, batchId: batch.id, labelSchema: campaign.labelSchema, guidelinesVersion: campaign.guidelinesVersion, tasks });
       await s3.send(
         new PutObjectCommand({ Bucket: config.bucket, Key: exportKey, Body: body, ContentType: 'application/json', ...(config.sse ? { ServerSideEncryption: config.sse } : {}) }),
@@ -374,6 +500,38 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
 }
 
 export type LifecycleActivities = ReturnType<typeof createActivities>;
+
+interface SamplingCandidate {
+  id: string;
+  round: number;
+  agreement: number | null;
+  modelConfidence: number | null;
+  /** The annotators whose labels of the current round formed the consensus, sorted and joined with '+'. */
+  stratum: string;
+}
+
+/**
+ * Every accepted task of a batch with what the spot-check draw needs, in task id order. Page by page
+ * (keyset on id), each page one statement: the annotators come from a subquery, not from a list of
+ * task ids bound as parameters (PostgreSQL allows 65,535 per statement; a batch may hold 100,000 tasks).
+ */
+async function acceptedTasksForSampling(prisma: PrismaClient, batchId: string): Promise<SamplingCandidate[]> {
+  const out: SamplingCandidate[] = [];
+  for (let after: string | null = null; ;) {
+    const page: Array<{ id: string; round: number; agreement: number | null; modelConfidence: number | null; annotators: string[] | null }> = await prisma.$queryRaw`
+      SELECT t.id::text AS id, t.round, t.agreement, t."modelConfidence",
+             (SELECT array_agg(DISTINCT a."userId"::text) FROM "Assignment" a
+              WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED') AS annotators
+      FROM "Task" t
+      WHERE t."batchId" = ${batchId}::uuid AND t.status = 'ACCEPTED' AND (${after}::uuid IS NULL OR t.id > ${after}::uuid)
+      ORDER BY t.id
+      LIMIT ${SAMPLING_PAGE}`;
+    for (const t of page) out.push({ id: t.id, round: t.round, agreement: t.agreement, modelConfidence: t.modelConfidence, stratum: [...(t.annotators ?? [])].sort().join('+') });
+    if (page.length < SAMPLING_PAGE) return out;
+    after = page[page.length - 1]!.id;
+    Context.current().heartbeat({ read: out.length });
+  }
+}
 
 async function submittedLabels(tx: Prisma.TransactionClient, taskId: string, round: number): Promise<SubmittedLabel[]> {
   const rows = await tx.annotation.findMany({

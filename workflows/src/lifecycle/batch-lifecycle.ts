@@ -1,9 +1,11 @@
 // One batch's lifecycle: ingest -> pre-label -> labelling (task workflows) -> spot-check -> accept or rework.
 // History stays bounded: tasks run in their own workflows started by an activity, the batch follows
 // progress through counts read from PostgreSQL, and continues as new before its history grows large.
-import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// Nothing in this history grows with the number of tasks: only polls and nudges add events.
+import { condition, continueAsNew, log, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/index.ts';
-import { batchNudge, batchState, type BatchLifecycleInput, type BatchLifecycleState, type BatchStageName } from './definitions.ts';
+import { BATCH_HISTORY_BUDGET, batchNudge, batchState, type BatchLifecycleInput, type BatchLifecycleState, type BatchStageName } from './definitions.ts';
+import { historyGuard } from './history.ts';
 
 const acts = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '2 minutes',
@@ -15,11 +17,13 @@ const longActs = proxyActivities<LifecycleActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-/** Continue as new well before Temporal's 10,240-event warning. */
-const DEFAULT_HISTORY_BUDGET = 4_000;
+/** Nudges are hints: a burst of them (QA verdicts) makes at most one progress read per this interval. */
+const MIN_READ_GAP_MS = 1_000;
 
 export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchLifecycleState> {
   const pollMs = Math.max(0.1, input.pollSeconds ?? 5) * 1000;
+  const minReadGapMs = Math.min(pollMs, MIN_READ_GAP_MS);
+  const historyFull = historyGuard(input.historyBudget ?? BATCH_HISTORY_BUDGET);
   const state: BatchLifecycleState = {
     batchId: input.batchId,
     stage: input.resume?.stage ?? 'INGEST',
@@ -39,16 +43,22 @@ export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchL
     await acts.recordBatchStage({ batchId: input.batchId, stage, qaRound: state.qaRound });
   };
   const maybeContinueAsNew = async (): Promise<void> => {
+    const full = historyFull();
+    // Runs recorded before the guard replay with the rule they were recorded with.
     const info = workflowInfo();
-    if (info.historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || info.continueAsNewSuggested) {
-      await continueAsNew<typeof batchLifecycle>({ ...input, resume: { stage: state.stage, qaRound: state.qaRound } });
-    }
+    const due = patched('batch-history-guard') ? full : info.historyLength > (input.historyBudget ?? BATCH_HISTORY_BUDGET) || info.continueAsNewSuggested;
+    if (due) await continueAsNew<typeof batchLifecycle>({ ...input, resume: { stage: state.stage, qaRound: state.qaRound } });
   };
+  let lastRead = Date.now();
   /** Sleeps until nudged, the poll interval, or the next claim lease expiry (the SLA timer). */
   const waitForChange = async (nextLeaseExpiry: number | null): Promise<void> => {
+    lastRead = Date.now();
     const untilLease = nextLeaseExpiry === null ? pollMs : Math.max(50, nextLeaseExpiry - Date.now() + 50);
     await condition(() => nudged, Math.min(pollMs, untilLease));
     nudged = false;
+    // Coalesce a flood of nudges: the nudges that arrive meanwhile are answered by the next read.
+    const sinceRead = Date.now() - lastRead;
+    if (sinceRead < minReadGapMs && patched('batch-coalesce-nudges')) await sleep(minReadGapMs - sinceRead);
   };
 
   if (state.stage === 'INGEST') {

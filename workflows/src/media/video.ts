@@ -332,6 +332,36 @@ export interface ProxyOptions extends ToolOptions {
   redact?: RedactionWindow[];
   keepAudio?: boolean;
   threads?: number;
+  /** transcodeProxy: called with the fraction (0..1) of the output written, from ffmpeg's `-progress` report; 1 when done */
+  onProgress?: (fraction: number) => void;
+}
+
+/**
+ * ffmpeg `-progress pipe:1` (key=value lines on stdout) as a fraction of `duration` seconds of output.
+ * Returns the arguments to add and a `run` that reads them.
+ */
+function progressReporter(
+  onProgress: ((fraction: number) => void) | undefined,
+  duration: number,
+): { args: string[]; run: (command: string, args: string[]) => Promise<RunResult> } {
+  if (!onProgress) return { args: [], run: (command, args) => run(command, args) };
+  let rest = '';
+  let last = -1;
+  const onStdout = (chunk: Buffer): void => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      // out_time_us (and, despite its name, out_time_ms) are microseconds of output written.
+      const m = /^out_time_(?:us|ms)=(\d+)/.exec(line.trim());
+      if (!m || !(duration > 0)) continue;
+      const fraction = Math.min(1, Math.max(0, Number(m[1]) / 1e6 / duration));
+      if (fraction > last) {
+        last = fraction;
+        onProgress(fraction);
+      }
+    }
+  };
+  return { args: ['-progress', 'pipe:1', '-nostats'], run: (command, args) => run(command, args, { onStdout }) };
 }
 
 function drawboxFilters(redact: RedactionWindow[]): string[] {
@@ -369,7 +399,8 @@ export async function transcodeProxy(input: string, output: string, options: Pro
     ...(source.height > maxHeight || source.width % 2 === 1 || source.height % 2 === 1 ? [`scale=w=-2:h='min(${maxHeight},ih)':flags=bicubic`] : []),
     ...(source.pixelFormat === 'yuv420p' ? [] : ['format=yuv420p']),
   ];
-  await run(options.ffmpegPath ?? 'ffmpeg', [
+  const { args: progressArgs, run: runFfmpeg } = progressReporter(options.onProgress, source.duration);
+  await runFfmpeg(options.ffmpegPath ?? 'ffmpeg', [
     '-hide_banner',
     '-v',
     'error',
@@ -399,12 +430,14 @@ export async function transcodeProxy(input: string, output: string, options: Pro
     'cfr',
     ...(options.threads ? ['-threads', String(options.threads)] : []),
     ...STRIP_METADATA_ARGS,
+    ...progressArgs,
     '-movflags',
     '+faststart',
     output,
   ]).catch(classify);
   const index = await frameIndexOf(output, options);
   const probe = await probeVideo(output, options);
+  options.onProgress?.(1);
   return { probe, index, fps };
 }
 

@@ -9,7 +9,7 @@ const CAMPAIGN = /* GraphQL */ `
   query Campaign($id: ID!) {
     campaign(id: $id) {
       id name description status overlap agreementThreshold labelSchema qaSettings guidelines guidelinesVersion
-      budgetCents claimSlaSeconds reviewCredential hasPrelabelModel createdAt
+      budgetCents claimSlaSeconds reviewCredential hasPrelabelModel createdAt mediaPolicy
       requiredSkills { minLevel skill { key name } }
       batches { id name status stage qaRound createdAt progress { total accepted } }
     }
