@@ -195,6 +195,10 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     return previous.id;
   }
   const result = await prisma.$transaction(async (tx) => {
+    // The task row is locked first (task before assignment, the order every path takes), so that of two
+    // annotators submitting the last labels of a task at once, the second counts the first's committed
+    // label and moves the task on; without it each counts only its own and the task stays OPEN.
+    await tx.$queryRaw`SELECT t.id FROM "Task" t JOIN "Assignment" a ON a."taskId" = t.id WHERE a.id = ${input.assignmentId}::uuid FOR UPDATE OF t`;
     const a = await ownActiveAssignment(tx, user, input.assignmentId);
     if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this assignment is already submitted');
     const value = await validatedLabel(tx, a.taskId, input.data);
@@ -240,27 +244,37 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
   const [existing] = await prisma.$queryRaw<Array<{ id: string }>>`
     SELECT id FROM "Assignment" WHERE "userId" = ${user.id}::uuid AND kind = 'REVIEW' AND status = 'ACTIVE' AND "leaseExpiresAt" > now() ORDER BY "claimedAt" LIMIT 1`;
   if (existing) return existing.id;
-  const [claimed] = await prisma.$queryRaw<Array<{ id: string }>>`
-    WITH candidate AS (
-      SELECT t.id, t.round, c."claimSlaSeconds" AS sla
-      FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
-      WHERE t.status = 'IN_REVIEW' AND c.status = 'ACTIVE'
-        AND (c."reviewCredential" IS NULL OR EXISTS (
-          SELECT 1 FROM "Credential" cr WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."reviewCredential"
-            AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
-        AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind = 'REVIEW' AND a.status IN ('ACTIVE', 'SUBMITTED'))
-        -- An expert never adjudicates a task they labelled.
-        AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a."userId" = ${user.id}::uuid AND a.kind IN ('LABEL', 'REWORK'))
-      ORDER BY t.priority DESC, t."createdAt", t.id
-      LIMIT 1
-      FOR UPDATE OF t SKIP LOCKED
-    )
-    INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
-    SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
-    FROM candidate
-    RETURNING "id"`;
-  if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no disagreement is waiting for an expert with your credentials');
-  return claimed.id;
+  for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+    let claimed: { id: string } | undefined;
+    try {
+      [claimed] = await prisma.$queryRaw<Array<{ id: string }>>`
+        WITH candidate AS (
+          SELECT t.id, t.round, c."claimSlaSeconds" AS sla
+          FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
+          WHERE t.status = 'IN_REVIEW' AND c.status = 'ACTIVE'
+            AND (c."reviewCredential" IS NULL OR EXISTS (
+              SELECT 1 FROM "Credential" cr WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."reviewCredential"
+                AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
+            AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind = 'REVIEW' AND a.status IN ('ACTIVE', 'SUBMITTED'))
+            -- An expert never adjudicates a task they labelled.
+            AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a."userId" = ${user.id}::uuid AND a.kind IN ('LABEL', 'REWORK'))
+          ORDER BY t.priority DESC, t."createdAt", t.id
+          LIMIT 1
+          FOR UPDATE OF t SKIP LOCKED
+        )
+        INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
+        SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
+        FROM candidate
+        RETURNING "id"`;
+    } catch (error) {
+      // Another expert's claim of the same review won (Assignment_live_review_key): look again (bounded).
+      if (isUniqueViolation(error)) continue;
+      throw error;
+    }
+    if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no disagreement is waiting for an expert with your credentials');
+    return claimed.id;
+  }
+  throw new DomainError('CONFLICT', 'other experts took the waiting reviews first; claim again');
 }
 
 export async function submitReview(

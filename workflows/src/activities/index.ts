@@ -47,6 +47,7 @@ const EXPORT_PAGE = 2_000;
 /** Stalled tasks nudged per progress read at most, and how soon the same task may be nudged again. */
 const STALLED_PAGE = 200;
 const STALLED_RENUDGE_MS = 60_000;
+const STALLED_SWEEP_MS = 10_000;
 /** Workflow starts in flight at once while a batch opens (each is one round trip to Temporal). */
 const START_CONCURRENCY = 16;
 
@@ -88,25 +89,35 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
 
   /** When each stalled task was last nudged by this worker: one nudge a minute at most, however often the batch polls. */
   const stalledNudgedAt = new Map<string, number>();
+  /** When each batch was last swept for stalled tasks by this worker. */
+  const sweptAt = new Map<string, number>();
 
   /**
-   * Signals the workflows of tasks whose labels (or review) are all stored but that have not moved on
-   * for STALLED_TASK_SECONDS: the API's signal was lost (API crash between commit and signal, Temporal
-   * unreachable). The database says which tasks these are, so task workflows need no frequent timers.
-   * A task round whose workflow is missing gets it started.
+   * Signals the workflows of task rounds whose labels (or review) are all stored but that have not moved
+   * on for STALLED_TASK_SECONDS: the API's signal was lost (API crash between commit and signal, Temporal
+   * unreachable). OPEN tasks without free slots whose labels are all in count too: two submissions that
+   * raced used to leave a task OPEN (each counted only its own label), and the count in the database is
+   * what decides, not the status a submission wrote. The database says which tasks these are, so task
+   * workflows need no frequent timers. A round whose workflow is missing gets it started. At most one
+   * sweep per batch every STALLED_SWEEP_MS.
    */
   async function nudgeStalledTasks(batchId: string): Promise<number> {
+    const now = Date.now();
+    if (now - (sweptAt.get(batchId) ?? 0) < STALLED_SWEEP_MS) return 0;
+    sweptAt.set(batchId, now);
     const stalled = await prisma.$queryRaw<Array<{ id: string; round: number }>>`
-      SELECT t.id::text AS id, t.round FROM "Task" t
+      SELECT t.id::text AS id, t.round FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
       WHERE t."batchId" = ${batchId}::uuid AND (
-        (t.status = 'LABELED' AND NOT EXISTS (
-          SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
-            AND a."submittedAt" > now() - make_interval(secs => ${STALLED_TASK_SECONDS})))
+        ((t.status = 'LABELED' OR (t.status = 'OPEN' AND t."openSlots" = 0))
+          AND (SELECT count(*) FROM "Assignment" a
+               WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED') >= c.overlap
+          AND NOT EXISTS (
+            SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
+              AND a."submittedAt" > now() - make_interval(secs => ${STALLED_TASK_SECONDS})))
         OR (t.status = 'IN_REVIEW' AND EXISTS (
           SELECT 1 FROM "Review" r WHERE r."taskId" = t.id AND r.round = t.round AND r."createdAt" <= now() - make_interval(secs => ${STALLED_TASK_SECONDS}))))
       ORDER BY t.id
       LIMIT ${STALLED_PAGE}`;
-    const now = Date.now();
     for (const [key, at] of stalledNudgedAt) if (now - at > 10 * STALLED_RENUDGE_MS) stalledNudgedAt.delete(key);
     let nudged = 0;
     for (const t of stalled) {
@@ -274,7 +285,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           WHERE t."batchId" = ${input.batchId}::uuid AND a.status = 'ACTIVE'`,
       ]);
       const count = (s: string) => Number(byStatus.find((b) => b.status === s)?.n ?? 0);
-      const stalledNudged = count('LABELED') + count('IN_REVIEW') > 0 ? await nudgeStalledTasks(input.batchId) : 0;
+      const stalledNudged = count('OPEN') + count('LABELED') + count('IN_REVIEW') > 0 ? await nudgeStalledTasks(input.batchId) : 0;
       return {
         total: byStatus.reduce((s, b) => s + Number(b.n), 0),
         pending: count('PENDING'),

@@ -19,7 +19,7 @@ export const TASK_HISTORY_BUDGET = 1_000;
  * per waiting task per interval: 10,000 tasks at 300 s are 33 no-op activities a second.
  */
 export const TASK_RECHECK_SECONDS = 3_600;
-/** A task whose labels or review are all in and that has not moved on for this long gets a nudge from the batch. */
+/** A task round whose labels or review are all in and that has not moved on for this long gets a nudge from the batch. */
 export const STALLED_TASK_SECONDS = 30;
 
 export type BatchStageName = 'INGEST' | 'PRELABEL' | 'LABELING' | 'QA' | 'REWORK' | 'DONE';
