@@ -128,7 +128,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     taskQueue,
     workerEnv,
     startWorkerProcess() {
-      const child = spawn(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repoRoot, 'workflows', 'src', 'worker-main.ts')], {
+      // node itself runs the worker (tsx as a loader, not the tsx CLI): the CLI would run it in a grandchild
+      // process that a SIGKILL of the child leaves running, so the crash test would not crash anything.
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'workflows', 'src', 'worker-main.ts')], {
+        cwd: repoRoot,
         env: { ...process.env, ...workerEnv },
         stdio: ['ignore', 'inherit', 'inherit'],
       });
