@@ -3,6 +3,7 @@
 // their asset, are never half-stored, and do not stop the rest of the batch. Campaign media policies:
 // originals kept envelope-encrypted and restored by the CLI, brightness normalisation, the ops
 // manager's trim (frame-exact, mapped to source frames), sprite strips and ingest progress.
+import { frameNumberVideo } from '@suture/workflows/media/test-support';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,31 +27,6 @@ const LABEL_SCHEMA = {
   ],
 };
 const FPS = 20;
-
-/** A video whose frame n is uniform grey with luma 16 + 3n (lossless), so every frame tells its number. */
-function frameNumberVideo(path: string, frames: number): void {
-  execFileSync('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `nullsrc=s=64x48:r=${FPS}:d=${frames / FPS},geq=lum='16+3*N':cb=128:cr=128`,
-    '-metadata',
-    'comment=patient 4711',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-qp',
-    '0',
-    '-pix_fmt',
-    'yuv420p',
-    path,
-  ]);
-}
 
 /** Mean luma of every decoded frame of a file (after `filter`, if given), in presentation order. */
 function frameLumas(path: string, filter?: string): number[] {
@@ -239,8 +215,8 @@ describe('ingest stage', () => {
     // 3.5 s at 20 fps (70 frames); the second one is 1.5 s long, shorter than its trim.
     const long = join(work, 'long.mp4');
     const short = join(work, 'short.mp4');
-    frameNumberVideo(long, 70);
-    frameNumberVideo(short, 30);
+    frameNumberVideo(long, 70, FPS, ['-metadata', 'comment=patient 4711']);
+    frameNumberVideo(short, 30, FPS, ['-metadata', 'comment=patient 4711']);
     const upload = readFileSync(long);
     const videoId = await uploadAsset(stack, ops, campaignId, upload, 'video/mp4');
     const shortId = await uploadAsset(stack, ops, campaignId, readFileSync(short), 'video/mp4');
