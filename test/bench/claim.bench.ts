@@ -8,8 +8,9 @@
 // VACUUM ANALYZE). Loop per client: claim (timed) -> mark the assignment SUBMITTED with one UPDATE (not
 // timed, the same for both paths; not submitAnnotation, whose cost would blur the claim figures) -> claim
 // again. The bare path runs the service's statement (claimSql: one round trip that returns the held
-// claim or makes a new one), the release of an expired own claim, and looks again when a unique index
-// reports a lost race, on one pg connection per client; the GraphQL path's completions share a
+// claim or makes a new one), prepared under the same name as the API's Prisma client prepares it, the
+// release of an expired own claim, and looks again when the statement reports a lost race ('retry'),
+// on one pg connection per client; the GraphQL path's completions share a
 // 16-connection pool (the API's own pool is 20; PostgreSQL allows 100 connections on these machines, so
 // the bare runs and the API never run side by side).
 // Closed loop (no think time): throughput at saturation; latency there is about clients / throughput.
@@ -31,7 +32,10 @@ const TASKS = Number(process.env.SUTURE_BENCH_CLAIM_TASKS ?? '20000');
 const WARMUP_MS = Number(process.env.SUTURE_BENCH_CLAIM_WARMUP_MS ?? '1500');
 const MEASURE_MS = Number(process.env.SUTURE_BENCH_CLAIM_MEASURE_MS ?? '6000');
 
-const CLAIM = `mutation { claimNextTask { __typename ... on Assignment { id round slot leaseExpiresAt task { id asset { id } } } ... on DomainError { code message } } }`;
+// What an annotator's client asks for on claiming: the console asks for the id and opens the task page;
+// the task and lease fields are what a client needs to go on. Fields of the assignment itself are answered
+// from the claim statement; a selection reaching into relations (task { asset { ... } }) costs a second query.
+const CLAIM = `mutation { claimNextTask { __typename ... on Assignment { id taskId round slot leaseExpiresAt } ... on DomainError { code message } } }`;
 // The statement claimNextTask (api/src/services/work.ts) runs when the annotator's own claim has expired,
 // copied here for the bare baseline: keep it in step with the service.
 const RELEASE_OWN_EXPIRED_SQL = `
@@ -133,21 +137,23 @@ async function drive(clients: number, load: Load, claimOnce: ClaimOnce, complete
 }
 
 /** CPU time (user + system, ms) of a process and all its descendants, from /proc (Linux). */
-async function processTreeCpuMs(rootPid: number): Promise<number> {
+async function processTreeCpuMs(rootPid: number, includeReaped = false): Promise<number> {
   const { readdir, readFile } = await import('node:fs/promises');
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+  const stats = new Map<number, { ppid: number; ticks: number; reapedTicks: number }>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const text = await readFile(`/proc/${entry}/stat`, 'utf8');
       // Fields after the command name (which may hold spaces) start at its closing parenthesis.
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), reapedTicks: Number(fields[13]) + Number(fields[14]) });
     } catch {
       // the process ended while we looked
     }
   }
-  let ticks = 0;
+  // Children that have exited and been waited for (PostgreSQL backends of closed connections) count in
+  // their parent's cutime/cstime.
+  let ticks = includeReaped ? (stats.get(rootPid)?.reapedTicks ?? 0) : 0;
   const queue = [rootPid];
   while (queue.length) {
     const pid = queue.pop()!;
@@ -156,6 +162,20 @@ async function processTreeCpuMs(rootPid: number): Promise<number> {
   }
   return ticks * (1000 / CLOCK_TICKS_PER_SECOND);
 }
+
+/** PostgreSQL's CPU time (ms): the postmaster, its live backends and those that have ended. */
+async function postgresCpuMs(admin: pg.Client): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const { rows } = await admin.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+  const pid = Number((await readFile(join(rows[0]!.dir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  return processTreeCpuMs(pid, true);
+}
+
+/** This process's CPU time (ms): the load generator's own cost. */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** USER_HZ: the unit of /proc/<pid>/stat CPU times, 100 on Linux. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -273,7 +293,12 @@ const suite: BenchSuite = {
   id: 'claim',
   title: 'claimNextTask through GraphQL vs the same claim SQL bare through pg (1, 16, 64 concurrent annotators)',
   async run(): Promise<BenchFigure[]> {
-    const [{ startStack }, { repoRoot }, { claimSql }] = await Promise.all([import('../support/stack.ts'), import('../support/paths.ts'), import('@suture/api/services/work')]);
+    const [{ startStack }, { repoRoot }, { claimSql }, { preparedStatementName }] = await Promise.all([
+      import('../support/stack.ts'),
+      import('../support/paths.ts'),
+      import('@suture/api/services/work'),
+      import('@suture/db'),
+    ]);
     const stack = await startStack({ inProcessWorker: false });
     const apis: ChildProcess[] = [];
     const dbUrl = viaSocket(stack.db.url);
@@ -329,23 +354,24 @@ const suite: BenchSuite = {
       };
 
       const apiErrors: ApiErrorLog = { lines: 0 };
-      const apiEnv = { ...stack.workerEnv, DATABASE_URL: dbUrl };
+      const apiEnv = { ...stack.workerEnv, DATABASE_URL: withApplicationName(dbUrl, 'suture-api') };
 
       let bareRetries = 0;
       const bareClaim = (conn: pg.Client, userId: string) => async (): Promise<{ id: string } | { noTask: true } | { error: string }> => {
         try {
           const sql = claimSql(userId, null);
+          // Prepared under the same name the API's Prisma client gives it (statementNameGenerator), so both paths reuse the plan alike.
+          const query = { name: preparedStatementName(sql.text, sql.values.length), text: sql.text, values: sql.values as unknown[] };
           for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-            try {
-              const { rows } = await conn.query<{ id: string; outcome: string }>(sql.text, sql.values as unknown[]);
-              const row = rows[0];
-              if (!row) return { noTask: true };
-              if (row.outcome !== 'expired') return { id: row.id };
-              await conn.query(RELEASE_OWN_EXPIRED_SQL, [userId]);
-            } catch (error) {
-              if ((error as { code?: string }).code !== '23505') throw error;
+            const { rows } = await conn.query<{ id: string; outcome: string }>(query);
+            const row = rows[0];
+            if (!row) return { noTask: true };
+            if (row.outcome === 'retry') {
               bareRetries += 1;
+              continue;
             }
+            if (row.outcome !== 'expired') return { id: row.id };
+            await conn.query(RELEASE_OWN_EXPIRED_SQL, [userId]);
           }
           return { error: 'other annotators took the free slots first' };
         } catch (error) {
@@ -353,7 +379,31 @@ const suite: BenchSuite = {
         }
       };
 
-      const bare = async (clients: number, load: Load): Promise<RunResult & { retries: number }> => {
+      /** CPU per claim of each party during a run (ms): PostgreSQL, the load generator and (GraphQL only) the API. */
+      interface CpuSplit {
+        pgCpuMsPerClaim: number;
+        clientCpuMsPerClaim: number;
+      }
+      // SUTURE_BENCH_CLAIM_STATEMENTS=1 (needs pg_stat_statements in shared_preload_libraries): after each run,
+      // PostgreSQL's own account of the statements it ran (calls, planning and execution time per call).
+      const statements = process.env.SUTURE_BENCH_CLAIM_STATEMENTS === '1';
+      if (statements) await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      const statementsReset = async () => {
+        if (statements) await admin.query('SELECT pg_stat_statements_reset()');
+      };
+      const statementsReport = async (label: string) => {
+        if (!statements) return;
+        const { rows } = await admin.query<{ calls: number; plans: number; plan: number; exec: number; rows: number; query: string }>(
+          `SELECT calls::int, plans::int, (total_plan_time / greatest(plans, 1))::float AS plan, (total_exec_time / greatest(calls, 1))::float AS exec, (rows / greatest(calls, 1))::float AS rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
+           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_plan_time + total_exec_time DESC LIMIT 6`,
+        );
+        const { rows: db } = await admin.query<{ sessions: number }>(`SELECT sessions::int FROM pg_stat_database WHERE datname = current_database()`);
+        console.log(`  statements, ${label} (sessions so far: ${db[0]!.sessions}):`);
+        for (const r of rows) console.log(`    ${r.calls} calls, ${r.plans} plans of ${r.plan.toFixed(3)} ms, exec ${r.exec.toFixed(3)} ms, ${r.rows.toFixed(2)} rows: ${r.query}`);
+      };
+      const countClaims = async () => (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Assignment"`)).rows[0]!.n;
+
+      const bare = async (clients: number, load: Load): Promise<RunResult & CpuSplit & { retries: number }> => {
         await reset();
         bareRetries = 0;
         const conns = await Promise.all(
@@ -365,6 +415,9 @@ const suite: BenchSuite = {
         );
         try {
           const claims = conns.map((conn, i) => bareClaim(conn, users[i]!.id));
+          await statementsReset();
+          const pgBefore = await postgresCpuMs(admin);
+          const selfBefore = selfCpuMs();
           const result = await drive(
             clients,
             load,
@@ -373,18 +426,26 @@ const suite: BenchSuite = {
               await conns[i]!.query(COMPLETE_SQL, [id]);
             },
           );
-          return { ...result, retries: bareRetries };
+          const selfAfter = selfCpuMs();
+          const pgAfter = await postgresCpuMs(admin);
+          await statementsReport(`bare, ${clients} clients, ${load.kind} loop`);
+          // Every claim of this run, warm-up included, is an assignment created since the reset.
+          const n = Math.max(1, await countClaims());
+          return { ...result, retries: bareRetries, pgCpuMsPerClaim: (pgAfter - pgBefore) / n, clientCpuMsPerClaim: (selfAfter - selfBefore) / n };
         } finally {
           await Promise.all(conns.map((c) => c.end()));
         }
       };
 
-      const graphql = async (api: ApiProcess, clients: number, load: Load): Promise<RunResult & { apiCpuMsPerClaim: number }> => {
+      const graphql = async (api: ApiProcess, clients: number, load: Load): Promise<RunResult & CpuSplit & { apiCpuMsPerClaim: number }> => {
         await reset();
         const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-        const completions = new pg.Pool({ connectionString: dbUrl, max: Math.min(16, clients) });
+        const completions = new pg.Pool({ connectionString: dbUrl, max: Math.min(16, clients), application_name: 'bench-completions' });
         try {
+          await statementsReset();
           const cpuBefore = await api.cpuMs();
+          const pgBefore = await postgresCpuMs(admin);
+          const selfBefore = selfCpuMs();
           const result = await drive(
             clients,
             load,
@@ -393,10 +454,17 @@ const suite: BenchSuite = {
               await completions.query(COMPLETE_SQL, [id]);
             },
           );
+          const selfAfter = selfCpuMs();
           const cpuAfter = await api.cpuMs();
-          // Every claim of this run, warm-up included, is an assignment created since the reset.
-          const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Assignment"`);
-          return { ...result, apiCpuMsPerClaim: (cpuAfter - cpuBefore) / Math.max(1, rows[0]!.n) };
+          const pgAfter = await postgresCpuMs(admin);
+          await statementsReport(`GraphQL, ${clients} clients, ${load.kind} loop`);
+          const n = Math.max(1, await countClaims());
+          return {
+            ...result,
+            apiCpuMsPerClaim: (cpuAfter - cpuBefore) / n,
+            pgCpuMsPerClaim: (pgAfter - pgBefore) / n,
+            clientCpuMsPerClaim: (selfAfter - selfBefore) / n,
+          };
         } finally {
           agent.destroy();
           await completions.end();
@@ -406,7 +474,7 @@ const suite: BenchSuite = {
       // The phases run one after the other, never side by side: PostgreSQL allows 100 connections here,
       // and 64 bare clients beside the API's idle pools would exceed that.
       const loadBefore = os.loadavg()[0]!;
-      const bareRuns = new Map<number, RunResult & { retries: number }>();
+      const bareRuns = new Map<number, RunResult & CpuSplit & { retries: number }>();
       for (const clients of LEVELS) bareRuns.set(clients, await bare(clients, CLOSED));
 
       /** Starts the API, warms it up (query plans, JIT) with one discarded run, runs `fn`, stops it. */
@@ -414,13 +482,15 @@ const suite: BenchSuite = {
         const api = await startApiProcess(repoRoot, apiEnv, apiErrors);
         apis.push(api.child);
         try {
-          await graphql(api, 16, CLOSED);
+          const warmClients = Math.min(16, clientsMax);
+          const warm = await graphql(api, warmClients, CLOSED);
+          console.log(`  warm-up of the API (${warmClients} clients, discarded): ${JSON.stringify(warm)}`);
           return await fn(api);
         } finally {
           await stopChild(api.child);
         }
       };
-      type GraphqlRun = RunResult & { apiCpuMsPerClaim: number };
+      type GraphqlRun = RunResult & CpuSplit & { apiCpuMsPerClaim: number };
       const runLevels = async (api: ApiProcess) => {
         const runs = new Map<number, GraphqlRun>();
         for (const clients of LEVELS) runs.set(clients, await graphql(api, clients, CLOSED));
@@ -447,6 +517,10 @@ const suite: BenchSuite = {
           load1Before: Number(loadBefore.toFixed(1)),
           load1After: Number(os.loadavg()[0]!.toFixed(1)),
           apiCpuMsPerClaim: Number(g.apiCpuMsPerClaim.toFixed(2)),
+          graphqlPgCpuMsPerClaim: Number(g.pgCpuMsPerClaim.toFixed(2)),
+          graphqlClientCpuMsPerClaim: Number(g.clientCpuMsPerClaim.toFixed(2)),
+          barePgCpuMsPerClaim: Number(b.pgCpuMsPerClaim.toFixed(2)),
+          bareClientCpuMsPerClaim: Number(b.clientCpuMsPerClaim.toFixed(2)),
           graphqlClaims: g.claims,
           bareClaims: b.claims,
           graphqlErrors: g.errors,
@@ -518,3 +592,10 @@ const suite: BenchSuite = {
 };
 
 export default suite;
+
+/** The connection string with an application_name, so that PostgreSQL's views and logs tell the API's connections apart. */
+function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}

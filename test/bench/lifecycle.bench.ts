@@ -272,7 +272,7 @@ const suite: BenchSuite = {
             const c0 = performance.now();
             let assignmentId: string;
             try {
-              assignmentId = await work.claimNextTask(api, who, campaignId);
+              assignmentId = (await work.claimNextTask(api, who, campaignId)).id;
             } catch (error) {
               if (!expected(error, 'NO_TASK_AVAILABLE', 'CONFLICT')) throw error;
               run.noTask += 1;

@@ -1,8 +1,11 @@
 // Many annotators claim at once through the real GraphQL API: no blind slot is ever handed out twice,
 // nobody holds two slots of a task or two claims at a time, every answer is a claim or a domain error
 // (never an internal one), and a claim whose lease ran out goes back to the queue through the batch workflow.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '@suture/api/auth/passwords';
+import { claimNextTask } from '@suture/api/services/work';
+import { poolOf } from '@suture/db';
 import { startStack, waitFor, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, createCampaignWithBatch, login, PASSWORD, register, startBatch, type Person } from '../support/scenario.ts';
 
@@ -219,6 +222,79 @@ describe('claiming under concurrency', () => {
     expect(await claim(stack, steady, campaignId)).toMatchObject({ kind: 'claimed', id: steadyClaim.id });
     expect(await claim(stack, late, campaignId)).toEqual({ kind: 'none' });
     await expectSlotRules(stack, campaignId, 'after the expiry');
+  });
+
+  it("answers a claim that asks only for the assignment's own fields from the claim statement, the same as the stored row, new or held", async () => {
+    const { campaignId } = await openCampaign(1);
+    const [who] = (await idleAnnotators(1)) as [Person];
+    const COLUMNS = `mutation($c: ID) { claimNextTask(campaignId: $c) { __typename ... on Assignment { id taskId kind status round slot leaseExpiresAt claimedAt submittedAt activeSeconds } ... on DomainError { code message } } }`;
+    const first = await post(stack, who.token, COLUMNS, { c: campaignId });
+    const again = await post(stack, who.token, COLUMNS, { c: campaignId });
+    expect(first.body.errors ?? []).toEqual([]);
+    const claimed = first.body.data?.claimNextTask as Record<string, unknown>;
+    expect(claimed.__typename).toBe('Assignment');
+    // The second call resumes the held claim: the same answer.
+    expect(again.body.data?.claimNextTask).toEqual(claimed);
+    const stored = await stack.prisma.assignment.findUniqueOrThrow({ where: { id: String(claimed.id) } });
+    const task = await stack.prisma.task.findUniqueOrThrow({ where: { id: stored.taskId } });
+    expect(task.campaignId).toBe(campaignId);
+    expect(claimed).toEqual({
+      __typename: 'Assignment',
+      id: stored.id,
+      taskId: stored.taskId,
+      kind: 'LABEL',
+      status: 'ACTIVE',
+      round: stored.round,
+      slot: stored.slot,
+      leaseExpiresAt: stored.leaseExpiresAt.toISOString(),
+      claimedAt: stored.claimedAt.toISOString(),
+      submittedAt: null,
+      activeSeconds: 0,
+    });
+    expect(stored.userId).toBe(who.id);
+  });
+
+  it("loses a race to the annotator's own concurrent claim without an error and without costing a pooled connection", async () => {
+    const { campaignId } = await openCampaign(2);
+    const [who] = (await idleAnnotators(1)) as [Person];
+    const [first, second] = await stack.prisma.task.findMany({ where: { campaignId }, orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }] });
+    let connectionsDropped = 0;
+    const countDropped = () => (connectionsDropped += 1);
+    poolOf(stack.prisma)!.on('remove', countDropped);
+
+    // Another request of the same annotator has claimed the second task and not yet committed.
+    const other = new pg.Client({ connectionString: stack.db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE "Task" SET "openSlots" = "openSlots" - 1 WHERE id = $1::uuid`, [second!.id]);
+      const { rows } = await other.query<{ id: string }>(
+        `INSERT INTO "Assignment" (id, "taskId", "userId", kind, round, slot, status, "leaseExpiresAt") VALUES (gen_random_uuid(), $1::uuid, $2::uuid, 'LABEL', 0, 1, 'ACTIVE', now() + interval '1 hour') RETURNING id::text`,
+        [second!.id, who.id],
+      );
+      const otherClaim = rows[0]!.id;
+
+      // This claim sees no held claim yet, takes the first task and waits on the one-active-claim index for the other request.
+      const claiming = claimNextTask(stack.services, { id: who.id, email: who.email, name: who.email, roles: ['ANNOTATOR'] }, campaignId);
+      await waitFor('the claim to wait for the other request', async () => {
+        const { rows: waiting } = await other.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH held AS%'`,
+        );
+        return waiting[0]!.n > 0;
+      });
+      await other.query('COMMIT');
+
+      // The insert gives way ('retry'), the next look finds the committed claim and returns it.
+      const claim = await claiming;
+      expect(claim.id).toBe(otherClaim);
+      expect(await stack.prisma.task.findUniqueOrThrow({ where: { id: first!.id }, select: { openSlots: true } })).toEqual({ openSlots: OVERLAP });
+      expect(await stack.prisma.assignment.count({ where: { userId: who.id, status: 'ACTIVE' } })).toBe(1);
+      // No statement failed, so pg-pool destroyed no connection (it does so after a failed statement).
+      expect(connectionsDropped).toBe(0);
+    } finally {
+      poolOf(stack.prisma)!.off('remove', countDropped);
+      await other.end();
+    }
   });
 
   it('answers a claim in a second campaign, while one in the first is held, with a claim or a domain error, never an internal error', async () => {

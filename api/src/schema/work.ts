@@ -46,6 +46,8 @@ builder.prismaObject('Assignment', {
     claimedAt: t.expose('claimedAt', { type: 'DateTime' }),
     submittedAt: t.expose('submittedAt', { type: 'DateTime', nullable: true }),
     activeSeconds: t.exposeInt('activeSeconds'),
+    /** The task's id without loading the task (e.g. straight after a claim). */
+    taskId: t.exposeID('taskId'),
     task: t.relation('task'),
     /** The newest version (draft or submitted) of the assignee's own label. */
     latestAnnotation: t.prismaField({
@@ -171,6 +173,12 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** Whether a Pothos prisma query (include or select) asks for nothing beyond the model's own columns. */
+export function selectsColumnsOnly(query: { include?: Record<string, unknown>; select?: Record<string, unknown> }): boolean {
+  if (query.select) return false;
+  return !query.include || Object.keys(query.include).length === 0;
+}
+
 builder.mutationFields((t) => ({
   claimNextTask: t.withAuth({ role: 'ANNOTATOR' }).prismaField({
     type: 'Assignment',
@@ -178,8 +186,10 @@ builder.mutationFields((t) => ({
     description: 'Claims a blind slot of the next task your skills match (or returns your active claim).',
     args: { campaignId: t.arg.id({ required: false }) },
     resolve: async (query, _root, args, ctx) => {
-      const id = await claimNextTask(ctx.services, ctx.user, args.campaignId ? String(args.campaignId) : null);
-      return ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id } });
+      const claim = await claimNextTask(ctx.services, ctx.user, args.campaignId ? String(args.campaignId) : null);
+      // The claim statement returns every column of the assignment: only a selection that reaches into
+      // relations (the task, its asset) needs a second query. This is the hot path of every annotator.
+      return selectsColumnsOnly(query) ? claim : ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: claim.id } });
     },
   }),
   heartbeat: t.withAuth({ authenticated: true }).prismaField({

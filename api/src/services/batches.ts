@@ -8,52 +8,75 @@ import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
 
 export const MAX_TASKS_PER_BATCH = 100_000;
 
+/** Problems listed in full up to this many; the rest are counted (a 100,000-asset batch could otherwise answer with megabytes). */
+const MAX_LISTED_PROBLEMS = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function listed(items: string[]): string[] {
+  return items.length > MAX_LISTED_PROBLEMS ? [...items.slice(0, MAX_LISTED_PROBLEMS), `and ${items.length - MAX_LISTED_PROBLEMS} more`] : items;
+}
+
+/**
+ * Creates a batch of tasks: one per asset, or one per listed frame of each asset. Linear in the number of
+ * assets and with a fixed number of statement parameters whatever the size (the ids travel as one array),
+ * so the largest batch (MAX_TASKS_PER_BATCH) is written in one transaction or not at all.
+ */
 export async function createBatch(services: Services, actor: AuthUser, input: { campaignId: string; name: string; assetIds: string[]; frames?: number[] | null }): Promise<string> {
   if (!input.name.trim()) throw new InvalidInputError('give the batch a name');
   if (input.assetIds.length === 0) throw new InvalidInputError('a batch needs at least one asset');
-  const frames = input.frames && input.frames.length > 0 ? input.frames : [null];
-  if (frames.some((f) => f !== null && (!Number.isInteger(f) || f < 0))) throw new InvalidInputError('frames must be non-negative integers');
-  if (input.assetIds.length * frames.length > MAX_TASKS_PER_BATCH) throw new InvalidInputError(`a batch holds at most ${MAX_TASKS_PER_BATCH} tasks; split it`);
+  const frames = input.frames && input.frames.length > 0 ? [...new Set(input.frames)] : null;
+  if (frames?.some((f) => !Number.isInteger(f) || f < 0)) throw new InvalidInputError('frames must be non-negative integers');
+  const unique = [...new Set(input.assetIds)];
+  const tasks = unique.length * (frames?.length ?? 1);
+  if (tasks > MAX_TASKS_PER_BATCH) throw new InvalidInputError(`a batch holds at most ${MAX_TASKS_PER_BATCH} tasks; split it`);
+  const malformed = unique.filter((id) => !UUID.test(id));
+  if (malformed.length) throw new InvalidInputError('asset ids must be UUIDs', listed(malformed.map((m) => `asset ${JSON.stringify(m.slice(0, 64))}`)));
   return services.prisma.$transaction(async (tx) => {
     const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true, status: true } });
     if (!campaign) throw new NotFoundError('campaign');
     if (campaign.status === 'CLOSED') throw new DomainError('CONFLICT', 'the campaign is closed');
-    const unique = [...new Set(input.assetIds)];
-    const assets = await tx.asset.findMany({ where: { id: { in: unique }, campaignId: campaign.id }, select: { id: true, status: true, kind: true, metadata: true } });
-    const missing = unique.filter((id) => !assets.some((a) => a.id === id));
-    if (missing.length)
-      throw new InvalidInputError(
-        'assets not in this campaign',
-        missing.map((m) => `asset ${m}`),
-      );
+    const assets = await tx.$queryRaw<Array<{ id: string; status: string; kind: string; proxyFrames: unknown }>>`
+      SELECT id::text AS id, status::text AS status, kind::text AS kind, metadata -> 'proxy' -> 'frameCount' AS "proxyFrames"
+      FROM "Asset" WHERE "campaignId" = ${campaign.id}::uuid AND id = ANY(${unique}::uuid[])`;
+    const found = new Set(assets.map((a) => a.id.toLowerCase()));
+    const missing = unique.filter((id) => !found.has(id.toLowerCase()));
+    if (missing.length) throw new InvalidInputError('assets not in this campaign', listed(missing.map((m) => `asset ${m}`)));
     const notUploaded = assets.filter((a) => a.status === 'AWAITING_UPLOAD').map((a) => a.id);
-    if (notUploaded.length)
-      throw new InvalidInputError(
-        'assets still uploading',
-        notUploaded.map((m) => `asset ${m}`),
-      );
+    if (notUploaded.length) throw new InvalidInputError('assets still uploading', listed(notUploaded.map((m) => `asset ${m}`)));
     // Frame tasks of an ingested video address frames of its proxy (after the ops manager's trim), not of the upload.
-    const maxFrame = frames.reduce<number>((max, f) => Math.max(max, f ?? -1), -1);
+    const maxFrame = frames ? frames.reduce((max, f) => Math.max(max, f), -1) : -1;
     if (maxFrame >= 0) {
       const tooFew = assets
-        .map((a) => ({ id: a.id, frames: a.kind === 'VIDEO' && a.status === 'READY' ? proxyFrameCount(a.metadata) : null }))
+        .map((a) => ({ id: a.id, frames: a.kind === 'VIDEO' && a.status === 'READY' ? proxyFrameCount(a.proxyFrames) : null }))
         .filter((a): a is { id: string; frames: number } => a.frames !== null && maxFrame >= a.frames);
       if (tooFew.length)
         throw new InvalidInputError(
           `frame ${maxFrame} is past the end of the video`,
-          tooFew.map((a) => `asset ${a.id} has ${a.frames} frames (0..${a.frames - 1}) in its proxy`),
+          listed(tooFew.map((a) => `asset ${a.id} has ${a.frames} frames (0..${a.frames - 1}) in its proxy`)),
         );
     }
     const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: input.name.trim() } });
-    await tx.task.createMany({ data: unique.flatMap((assetId) => frames.map((frameIndex) => ({ batchId: batch.id, campaignId: campaign.id, assetId, frameIndex }))) });
-    await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks: unique.length * frames.length } });
+    // One statement, two array parameters: assets in the order given, each asset's frames in the order given.
+    const inserted = frames
+      ? await tx.$executeRaw`
+          INSERT INTO "Task" (id, "batchId", "campaignId", "assetId", "frameIndex")
+          SELECT gen_random_uuid(), ${batch.id}::uuid, ${campaign.id}::uuid, a.id, f.frame
+          FROM unnest(${unique}::uuid[]) WITH ORDINALITY AS a(id, n)
+          CROSS JOIN unnest(${frames}::int[]) WITH ORDINALITY AS f(frame, m)
+          ORDER BY a.n, f.m`
+      : await tx.$executeRaw`
+          INSERT INTO "Task" (id, "batchId", "campaignId", "assetId")
+          SELECT gen_random_uuid(), ${batch.id}::uuid, ${campaign.id}::uuid, a.id
+          FROM unnest(${unique}::uuid[]) WITH ORDINALITY AS a(id, n)
+          ORDER BY a.n`;
+    if (inserted !== tasks) throw new Error(`createBatch wrote ${inserted} tasks instead of ${tasks}`);
+    await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks } });
     return batch.id;
   });
 }
 
-/** Frames of a READY video's proxy (after trim), from its ingest metadata; null when unknown (ingested before it was recorded). */
-function proxyFrameCount(metadata: unknown): number | null {
-  const count = ((metadata ?? {}) as { proxy?: { frameCount?: unknown } }).proxy?.frameCount;
+/** Frames of a READY video's proxy (after trim), from its ingest metadata (metadata.proxy.frameCount); null when unknown (ingested before it was recorded). */
+function proxyFrameCount(count: unknown): number | null {
   return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : null;
 }
 

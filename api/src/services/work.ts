@@ -18,23 +18,18 @@ export const IDLE_GAP_SECONDS = 60;
  * Skill match: every skill the campaign requires at the campaign's minimum level, and the task's
  * required level at most the annotator's level. Returns the annotator's active claim if it has one.
  */
-export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<string> {
+export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<Assignment> {
   const { prisma } = services;
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    let rows: ClaimRow[];
-    try {
-      rows = await prisma.$queryRaw<ClaimRow[]>(claimSql(user.id, campaignId));
-    } catch (error) {
-      // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
-      // annotator's own parallel request won. Both are resolved by looking again (bounded).
-      if (isUniqueViolation(error)) continue;
-      throw error;
-    }
+    const rows = await prisma.$queryRaw<ClaimRow[]>(claimSql(user.id, campaignId));
     // At most one row: the statement claims only when the annotator holds no active claim, and
     // Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
     const [row] = rows;
     if (!row) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
-    if (row.outcome === 'claimed') return row.id;
+    if (row.outcome === 'claimed') return assignmentOf(row);
+    // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
+    // annotator's own parallel request won. Both are resolved by looking again (bounded).
+    if (row.outcome === 'retry') continue;
     if (row.outcome === 'expired') {
       // The annotator's own claim whose lease ran out goes back to the queue now rather than at the next sweep.
       await releaseOwnExpiredClaims(services, user.id);
@@ -43,16 +38,20 @@ export async function claimNextTask(services: Services, user: AuthUser, campaign
     if (campaignId && row.campaignId !== campaignId) {
       throw new DomainError('CONFLICT', 'you already hold a claim in another campaign: submit it, or let its lease run out, before claiming here');
     }
-    return row.id;
+    return assignmentOf(row);
   }
   throw new DomainError('CONFLICT', 'other annotators took the free slots first; claim again');
 }
 
-/** One row of the claim statement: a new claim, or the active claim the annotator already holds (live or expired). */
-export interface ClaimRow {
-  id: string;
-  outcome: 'claimed' | 'held' | 'expired';
-  campaignId: string;
+/**
+ * One row of the claim statement: a new claim, or the active claim the annotator already holds (live or
+ * expired), with the assignment's columns, so that the caller needs no second query to show it.
+ */
+export type ClaimRow = Assignment & { outcome: 'claimed' | 'held' | 'expired' | 'retry'; campaignId: string };
+
+function assignmentOf(row: ClaimRow): Assignment {
+  const { outcome: _outcome, campaignId: _campaignId, ...assignment } = row;
+  return assignment;
 }
 
 const CLAIM_ATTEMPTS = 5;
@@ -70,16 +69,11 @@ async function releaseOwnExpiredClaims(services: Services, userId: string): Prom
   });
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  const meta = error.meta as { code?: string } | undefined;
-  return error.code === 'P2002' || meta?.code === '23505' || /\b23505\b/.test(error.message);
-}
-
 /**
  * The claim statement, shared with the benchmark's bare-SQL baseline. One round trip: when the annotator
  * already holds an active labelling claim it returns that claim (outcome held, or expired when its lease
- * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed).
+ * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed), or
+ * answers retry when a unique index refused the assignment because a concurrent claim won the slot.
  */
 export function claimSql(userId: string, campaignId: string | null): Prisma.Sql {
   return Prisma.sql`
@@ -120,23 +114,56 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
                   AND a.slot = s AND a.status IN ('ACTIVE', 'SUBMITTED'))) AS slot
       FROM candidate c
     ),
-    taken AS (
-      UPDATE "Task" t SET "openSlots" = t."openSlots" - 1
-      FROM slot WHERE t.id = slot.task_id AND slot.slot IS NOT NULL
-      RETURNING t.id
-    ),
+    -- A concurrent claim may have taken this slot after this statement's snapshot (it committed and let go
+    -- of the task row just before it was locked here), or the annotator's own parallel request may have
+    -- claimed elsewhere: the unique indexes refuse the second assignment and the statement answers
+    -- 'retry' instead of failing, since a failed statement would cost its pooled connection.
     claimed AS (
       INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
       SELECT gen_random_uuid(), slot.task_id, ${userId}::uuid,
              (CASE WHEN slot.round > 0 THEN 'REWORK' ELSE 'LABEL' END)::"WorkKind",
              slot.round, slot.slot, 'ACTIVE', now() + make_interval(secs => slot.sla), now(), now(), 0
-      FROM slot JOIN taken ON taken.id = slot.task_id
-      RETURNING "id", "taskId"
+      FROM slot WHERE slot.slot IS NOT NULL
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    ),
+    taken AS (
+      UPDATE "Task" t SET "openSlots" = t."openSlots" - 1
+      FROM claimed WHERE t.id = claimed."taskId"
+      RETURNING t.id
     )
-    SELECT claimed.id::text AS id, 'claimed' AS outcome, slot.campaign_id::text AS "campaignId"
+    SELECT 'claimed' AS outcome, slot.campaign_id::text AS "campaignId", ${assignmentColumns('claimed')}
     FROM claimed JOIN slot ON slot.task_id = claimed."taskId"
     UNION ALL
-    SELECT held.id::text, CASE WHEN held.expired THEN 'expired' ELSE 'held' END, held.campaign_id::text FROM held`;
+    SELECT CASE WHEN held.expired THEN 'expired' ELSE 'held' END, held.campaign_id::text, ${assignmentColumns('a')}
+    FROM held JOIN "Assignment" a ON a.id = held.id
+    UNION ALL
+    SELECT 'retry', slot.campaign_id::text, ${assignmentColumns(null)}
+    FROM slot WHERE slot.slot IS NOT NULL AND NOT EXISTS (SELECT 1 FROM claimed)`;
+}
+
+/**
+ * Every column of "Assignment", in Prisma's names and types: uuid and enum columns as text. Kept equal
+ * to Prisma's Assignment fields (a unit test compares them).
+ */
+export const ASSIGNMENT_COLUMNS: ReadonlyArray<readonly [name: string, asText: boolean]> = [
+  ['id', true],
+  ['taskId', true],
+  ['userId', true],
+  ['kind', true],
+  ['round', false],
+  ['slot', false],
+  ['status', true],
+  ['leaseExpiresAt', false],
+  ['claimedAt', false],
+  ['lastHeartbeatAt', false],
+  ['submittedAt', false],
+  ['activeSeconds', false],
+];
+
+/** The select list of those columns from `alias`, or nulls in their place for a row without an assignment. */
+function assignmentColumns(alias: 'claimed' | 'a' | null): Prisma.Sql {
+  return Prisma.raw(ASSIGNMENT_COLUMNS.map(([name, asText]) => (alias === null ? 'NULL' : asText ? `${alias}."${name}"::text AS "${name}"` : `${alias}."${name}"`)).join(', '));
 }
 
 async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string): Promise<Assignment> {
@@ -245,9 +272,9 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
     SELECT id FROM "Assignment" WHERE "userId" = ${user.id}::uuid AND kind = 'REVIEW' AND status = 'ACTIVE' AND "leaseExpiresAt" > now() ORDER BY "claimedAt" LIMIT 1`;
   if (existing) return existing.id;
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    let claimed: { id: string } | undefined;
-    try {
-      [claimed] = await prisma.$queryRaw<Array<{ id: string }>>`
+    // Another expert's claim of the same review may win (Assignment_live_review_key): the statement then
+    // answers 'retry' rather than failing (a failed statement costs its pooled connection) and we look again.
+    const [row] = await prisma.$queryRaw<Array<{ outcome: 'claimed' | 'retry'; id: string | null }>>`
         WITH candidate AS (
           SELECT t.id, t.round, c."claimSlaSeconds" AS sla
           FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
@@ -261,18 +288,19 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
           ORDER BY t.priority DESC, t."createdAt", t.id
           LIMIT 1
           FOR UPDATE OF t SKIP LOCKED
+        ),
+        claimed AS (
+          INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
+          SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
+          FROM candidate
+          ON CONFLICT DO NOTHING
+          RETURNING "id"
         )
-        INSERT INTO "Assignment" ("id", "taskId", "userId", "kind", "round", "slot", "status", "leaseExpiresAt", "claimedAt", "lastHeartbeatAt", "activeSeconds")
-        SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
-        FROM candidate
-        RETURNING "id"`;
-    } catch (error) {
-      // Another expert's claim of the same review won (Assignment_live_review_key): look again (bounded).
-      if (isUniqueViolation(error)) continue;
-      throw error;
-    }
-    if (!claimed) throw new DomainError('NO_TASK_AVAILABLE', 'no disagreement is waiting for an expert with your credentials');
-    return claimed.id;
+        SELECT 'claimed' AS outcome, id::text AS id FROM claimed
+        UNION ALL
+        SELECT 'retry', NULL FROM candidate WHERE NOT EXISTS (SELECT 1 FROM claimed)`;
+    if (!row) throw new DomainError('NO_TASK_AVAILABLE', 'no disagreement is waiting for an expert with your credentials');
+    if (row.outcome === 'claimed' && row.id) return row.id;
   }
   throw new DomainError('CONFLICT', 'other experts took the waiting reviews first; claim again');
 }
