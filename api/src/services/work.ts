@@ -1,6 +1,6 @@
 // The annotator's and expert's work: claim, heartbeat, drafts, submission, review, audit verdicts.
 // Rules live here: ownership, leases, double-blind slots, idempotency, and the ledger entry per event.
-import { Prisma, type Assignment } from '@suture/db';
+import { poolOf, preparedStatementName, Prisma, type Assignment } from '@suture/db';
 import { labelSchemaSchema, parseAnnotation } from '@suture/workflows/domain/label-schema';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { recordPayable } from '@suture/workflows/services/ledger';
@@ -19,9 +19,14 @@ export const IDLE_GAP_SECONDS = 60;
  * required level at most the annotator's level. Returns the annotator's active claim if it has one.
  */
 export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<Assignment> {
-  const { prisma } = services;
+  // Every annotator's hot path, and one raw statement: it goes straight to the connection pool under the
+  // Prisma client (prepared under the name Prisma would give it), without Prisma's query layer.
+  const pool = poolOf(services.prisma);
+  if (!pool) throw new Error('claimNextTask needs a Prisma client made by createPrisma');
+  const sql = claimSql(user.id, campaignId);
+  const query = { name: preparedStatementName(sql.text, sql.values.length), text: sql.text, values: sql.values as unknown[] };
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    const rows = await prisma.$queryRaw<ClaimRow[]>(claimSql(user.id, campaignId));
+    const { rows } = await pool.query<ClaimRow>(query);
     // At most one row: the statement claims only when the annotator holds no active claim, and
     // Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
     const [row] = rows;
@@ -143,27 +148,38 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
 }
 
 /**
- * Every column of "Assignment", in Prisma's names and types: uuid and enum columns as text. Kept equal
+ * Every column of "Assignment", in Prisma's names and types: uuid and enum columns as text, timestamps as
+ * timestamptz. Kept equal
  * to Prisma's Assignment fields (a unit test compares them).
  */
-export const ASSIGNMENT_COLUMNS: ReadonlyArray<readonly [name: string, asText: boolean]> = [
-  ['id', true],
-  ['taskId', true],
-  ['userId', true],
-  ['kind', true],
-  ['round', false],
-  ['slot', false],
-  ['status', true],
-  ['leaseExpiresAt', false],
-  ['claimedAt', false],
-  ['lastHeartbeatAt', false],
-  ['submittedAt', false],
-  ['activeSeconds', false],
+type ColumnType = 'text' | 'timestamp' | 'int';
+export const ASSIGNMENT_COLUMNS: ReadonlyArray<readonly [name: string, type: ColumnType]> = [
+  ['id', 'text'],
+  ['taskId', 'text'],
+  ['userId', 'text'],
+  ['kind', 'text'],
+  ['round', 'int'],
+  ['slot', 'int'],
+  ['status', 'text'],
+  ['leaseExpiresAt', 'timestamp'],
+  ['claimedAt', 'timestamp'],
+  ['lastHeartbeatAt', 'timestamp'],
+  ['submittedAt', 'timestamp'],
+  ['activeSeconds', 'int'],
 ];
 
-/** The select list of those columns from `alias`, or nulls in their place for a row without an assignment. */
+/**
+ * The select list of those columns from `alias`, or nulls in their place for a row without an assignment.
+ * Timestamps (stored without a zone, in UTC) go out as timestamptz, so any client reads them as UTC.
+ */
 function assignmentColumns(alias: 'claimed' | 'a' | null): Prisma.Sql {
-  return Prisma.raw(ASSIGNMENT_COLUMNS.map(([name, asText]) => (alias === null ? 'NULL' : asText ? `${alias}."${name}"::text AS "${name}"` : `${alias}."${name}"`)).join(', '));
+  const column = ([name, type]: readonly [string, ColumnType]) => {
+    if (alias === null) return 'NULL';
+    if (type === 'text') return `${alias}."${name}"::text AS "${name}"`;
+    if (type === 'timestamp') return `${alias}."${name}" AT TIME ZONE 'UTC' AS "${name}"`;
+    return `${alias}."${name}"`;
+  };
+  return Prisma.raw(ASSIGNMENT_COLUMNS.map(column).join(', '));
 }
 
 async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string): Promise<Assignment> {
