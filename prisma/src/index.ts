@@ -18,12 +18,19 @@ export interface CreatePrismaOptions {
 const MAX_NAMED_STATEMENT_ARGS = 64;
 
 /**
+ * Named statements live on one server connection: behind a pooler in transaction mode that does not track
+ * them (PgBouncer before 1.21, or without max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=off.
+ */
+const preparedStatements = process.env.DATABASE_PREPARED_STATEMENTS !== 'off';
+
+/**
  * The name under which pg prepares a statement on each pooled connection, so that PostgreSQL parses it
  * once per connection and can keep its plan, and the text is not sent again: derived from the SQL text,
- * so equal text gets the same name. Undefined (an unnamed statement) for long parameter lists.
+ * so equal text gets the same name. Undefined (an unnamed statement) for long parameter lists, and when
+ * DATABASE_PREPARED_STATEMENTS=off.
  */
 export function preparedStatementName(sql: string, argCount: number): string | undefined {
-  if (argCount > MAX_NAMED_STATEMENT_ARGS) return undefined;
+  if (!preparedStatements || argCount > MAX_NAMED_STATEMENT_ARGS) return undefined;
   return `suture_${createHash('sha1').update(sql).digest('base64url')}`;
 }
 
