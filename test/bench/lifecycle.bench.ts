@@ -173,13 +173,15 @@ const suite: BenchSuite = {
         );
         const campaignId = created.createCampaign.id;
         if (!campaignId) throw new Error(`createCampaign: ${created.createCampaign.message}`);
+        // createdAt a millisecond apart (the column keeps milliseconds): the asset order, which decides each
+        // asset's true class, is the same whenever it is read again (and ties fall back to the id).
         await prisma.$executeRaw`
           INSERT INTO "Asset" (id, "campaignId", kind, key, "derivativeKey", sha256, "sizeBytes", "contentType", status, metadata, "createdAt")
           SELECT gen_random_uuid(), ${campaignId}::uuid, 'IMAGE'::"AssetKind", 'quarantine/' || ${campaignId} || '/bench-' || g,
                  'derived/' || ${campaignId} || '/bench-' || g || '/display.png', encode(sha256(convert_to(${campaignId} || ':' || g, 'UTF8')), 'hex'),
-                 2048, 'image/png', 'READY'::"AssetStatus", '{"width": 96, "height": 64}'::jsonb, now() + g * interval '1 microsecond'
+                 2048, 'image/png', 'READY'::"AssetStatus", '{"width": 96, "height": 64}'::jsonb, now() + g * interval '1 millisecond'
           FROM generate_series(1, ${tasks}::int) g`;
-        const assets = await prisma.asset.findMany({ where: { campaignId }, select: { id: true }, orderBy: { createdAt: 'asc' } });
+        const assets = await prisma.asset.findMany({ where: { campaignId }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
         const assetIndex = new Map(assets.map((a, i) => [a.id, i]));
         const batchId = await batches.createBatch(services, ops, { campaignId, name, assetIds: assets.map((a) => a.id) });
         await gql(stack.apiUrl, opsP.token, `mutation($c: ID!) { setCampaignStatus(id: $c, status: ACTIVE) { ... on Campaign { id } } }`, { c: campaignId });
@@ -488,7 +490,7 @@ const suite: BenchSuite = {
                  (SELECT count(DISTINCT ("taskId", "qaRound")) FROM "QaAudit" WHERE "batchId" = ${id}::uuid AND verdict IS NOT NULL)::int AS audit_keys`;
         const wrongLabels = await prisma.task.findMany({ where: { batchId: id }, select: { assetId: true, consensus: true } });
         const assetTruth = new Map(
-          (await prisma.asset.findMany({ where: { campaignId: run.campaignId }, select: { id: true }, orderBy: { createdAt: 'asc' } })).map((a, i) => [
+          (await prisma.asset.findMany({ where: { campaignId: run.campaignId }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((a, i) => [
             a.id,
             CLASSES[i % CLASSES.length],
           ]),
