@@ -3,7 +3,7 @@
 //
 // Set-up: startStack() without a worker (nothing competes for the 2 cores); the campaign, users and
 // SUTURE_BENCH_CLAIM_TASKS tasks (default 20,000, overlap 2) are written straight into the database and
-// opened in SQL (status OPEN, openSlots = overlap), not through the batch workflow. Sessions come from
+// opened in SQL (status OPEN, openSlots = slots = overlap), not through the batch workflow. Sessions come from
 // the API's own SessionStore. Every run starts from the same state (assignments deleted, slots reset,
 // VACUUM ANALYZE). Loop per client: claim (timed) -> mark the assignment SUBMITTED with one UPDATE (not
 // timed, the same for both paths; not submitAnnotation, whose cost would blur the claim figures) -> claim
@@ -342,13 +342,13 @@ const suite: BenchSuite = {
       );
       const tokens = await Promise.all(users.map(async (u) => (await stack.services.sessions.create(u.id)).token));
       await admin.query(
-        `INSERT INTO "Task" (id, "batchId", "campaignId", status, "openSlots", "requiredLevel", priority, "createdAt")
-         SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'OPEN', $3, 1, 0, now() + g * interval '1 microsecond' FROM generate_series(1, $4::int) g`,
+        `INSERT INTO "Task" (id, "batchId", "campaignId", status, "openSlots", slots, "requiredLevel", priority, "createdAt")
+         SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'OPEN', $3, $3, 1, 0, now() + g * interval '1 microsecond' FROM generate_series(1, $4::int) g`,
         [batch.id, campaign.id, OVERLAP, TASKS],
       );
       const reset = async () => {
         await admin.query(`DELETE FROM "Assignment"`);
-        await admin.query(`UPDATE "Task" SET "openSlots" = $1, status = 'OPEN' WHERE "campaignId" = $2::uuid`, [OVERLAP, campaign.id]);
+        await admin.query(`UPDATE "Task" SET "openSlots" = $1, slots = $1, status = 'OPEN' WHERE "campaignId" = $2::uuid`, [OVERLAP, campaign.id]);
         await admin.query(`VACUUM ANALYZE "Task"`);
         await admin.query(`VACUUM ANALYZE "Assignment"`);
       };

@@ -297,6 +297,42 @@ describe('claiming under concurrency', () => {
     }
   });
 
+  it('lets an annotator far ahead of the others go on to untouched tasks, while the others finish the tasks in progress first (priority first)', async () => {
+    const ahead = 36;
+    const { campaignId, batchId } = await openCampaign(ahead + 4);
+    const [fast, other] = (await idleAnnotators(2)) as [Person, Person];
+    const order = (await stack.prisma.task.findMany({ where: { batchId }, orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }], select: { id: true } })).map(
+      (t) => t.id,
+    );
+    const asUser = (p: Person) => ({ id: p.id, email: p.email, name: p.email, roles: ['ANNOTATOR' as const] });
+
+    // The fast annotator labels one task after another (each submission stands in for submitAnnotation):
+    // more tasks in progress, all labelled by it, than a claim looks through among tasks in progress.
+    const labelled: string[] = [];
+    for (let i = 0; i < ahead; i++) {
+      const claim = await claimNextTask(stack.services, asUser(fast), campaignId);
+      labelled.push(claim.taskId);
+      await stack.prisma.assignment.update({ where: { id: claim.id }, data: { status: 'SUBMITTED', submittedAt: new Date() } });
+    }
+    expect(labelled).toEqual(order.slice(0, ahead));
+    // Its next claim is the next untouched task, not an error and not a task it labelled.
+    const next = await claimNextTask(stack.services, asUser(fast), campaignId);
+    expect(next.taskId).toBe(order[ahead]);
+    // Anyone else gets the earliest task in progress: tasks in progress are finished first, in claim order.
+    const theirs = await claimNextTask(stack.services, asUser(other), campaignId);
+    expect(theirs.taskId).toBe(order[0]);
+    expect(theirs.slot).toBe(2);
+    await stack.prisma.assignment.update({ where: { id: theirs.id }, data: { status: 'SUBMITTED', submittedAt: new Date() } });
+    // Priority comes first: an untouched task of higher priority outranks the tasks in progress.
+    const urgent = order[order.length - 1]!;
+    await stack.prisma.task.update({ where: { id: urgent }, data: { priority: 5 } });
+    const urgentClaim = await claimNextTask(stack.services, asUser(other), campaignId);
+    expect(urgentClaim.taskId).toBe(urgent);
+    await expectSlotRules(stack, campaignId, 'after the fast annotator ran ahead');
+    // Both go back to being idle for the tests after this one.
+    await stack.prisma.assignment.updateMany({ where: { id: { in: [next.id, urgentClaim.id] } }, data: { status: 'SUBMITTED', submittedAt: new Date() } });
+  });
+
   it('answers a claim in a second campaign, while one in the first is held, with a claim or a domain error, never an internal error', async () => {
     const [first, second] = await Promise.all([openCampaign(1), openCampaign(1)]);
     const [who] = (await idleAnnotators(1)) as [Person];

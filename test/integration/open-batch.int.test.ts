@@ -57,8 +57,8 @@ describe('openBatch after a crash', () => {
     const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: lastDetails });
     expect(await second.run(activities.openBatch, { batchId: batch.id })).toEqual({ opened: TASKS });
 
-    const tasks = await stack.prisma.task.groupBy({ by: ['status', 'openSlots'], where: { batchId: batch.id }, _count: true });
-    expect(tasks).toEqual([{ status: 'OPEN', openSlots: OVERLAP, _count: TASKS }]);
+    const tasks = await stack.prisma.task.groupBy({ by: ['status', 'openSlots', 'slots'], where: { batchId: batch.id }, _count: true });
+    expect(tasks).toEqual([{ status: 'OPEN', openSlots: OVERLAP, slots: OVERLAP, _count: TASKS }]);
     const audits = await stack.prisma.auditEvent.findMany({ where: { action: 'batch.opened', entityId: batch.id } });
     expect(audits.map((a) => a.data)).toEqual([{ tasks: TASKS }]);
     // One workflow per task round, none started twice (a second start of an id would have failed or made a second run).

@@ -33,7 +33,7 @@ describe('a task workflow waiting for its labels', () => {
     const { campaignId, batchId } = await createCampaignWithBatch(stack, ops, { tasks: 1, overlap: 2 });
     // Opened by hand, as openBatch does, and watched by this test's workflow alone (the batch is not started).
     const task = await stack.prisma.task.findFirstOrThrow({ where: { batchId } });
-    await stack.prisma.task.update({ where: { id: task.id }, data: { status: 'OPEN', openSlots: 2 } });
+    await stack.prisma.task.update({ where: { id: task.id }, data: { status: 'OPEN', openSlots: 2, slots: 2 } });
     const workflowId = taskWorkflowId(task.id, 0);
     await stack.temporal.client.workflow.start('taskLifecycle', {
       taskQueue: stack.taskQueue,

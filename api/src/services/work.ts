@@ -60,6 +60,8 @@ function assignmentOf(row: ClaimRow): Assignment {
 }
 
 const CLAIM_ATTEMPTS = 5;
+/** How far into the tasks in progress a claim looks for one the annotator has not labelled (see claimSql). */
+const STARTED_WINDOW = 32;
 
 async function releaseOwnExpiredClaims(services: Services, userId: string): Promise<void> {
   await services.prisma.$transaction(async (tx) => {
@@ -98,10 +100,22 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
     ),
-    candidate AS (
-      SELECT t.id, t.round, t."campaignId" AS campaign_id, e.overlap, e.sla
+    -- Claim order: higher priority first; within a priority, tasks in progress (a slot of this round taken)
+    -- before untouched ones, so that started tasks reach their N labels first; then oldest first.
+    -- Tasks in progress: only the first STARTED_WINDOW this annotator may take are looked through. An
+    -- annotator far ahead of the others has labelled many of them and waits for the others' labels;
+    -- looking through all of them would make each of its claims slower the further ahead it is.
+    started AS (
+      SELECT t.id
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."requiredLevel" <= e.lvl
+      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT ${Prisma.raw(String(STARTED_WINDOW))}
+    ),
+    from_started AS (
+      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
+      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
+      WHERE t.id IN (SELECT id FROM started) AND t.status = 'OPEN' AND t."openSlots" > 0
         AND NOT EXISTS (
           SELECT 1 FROM "Assignment" a
           WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
@@ -109,6 +123,27 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       ORDER BY t.priority DESC, t."createdAt", t.id
       LIMIT 1
       FOR UPDATE OF t SKIP LOCKED
+    ),
+    -- An untouched task, only when it outranks the task in progress found (or none was): the bound on the
+    -- priority keeps this scan, and its lock, away when a task in progress is taken. None of these can hold
+    -- a label of this annotator; the check stays, for safety.
+    from_fresh AS (
+      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
+      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
+      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" >= t.slots AND t."requiredLevel" <= e.lvl
+        AND t.priority > COALESCE((SELECT priority FROM from_started), -2147483648)
+        AND NOT EXISTS (
+          SELECT 1 FROM "Assignment" a
+          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
+            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT 1
+      FOR UPDATE OF t SKIP LOCKED
+    ),
+    candidate AS (
+      SELECT id, round, campaign_id, overlap, sla FROM from_fresh
+      UNION ALL
+      SELECT id, round, campaign_id, overlap, sla FROM from_started WHERE NOT EXISTS (SELECT 1 FROM from_fresh)
     ),
     slot AS (
       SELECT c.id AS task_id, c.round, c.campaign_id, c.sla,

@@ -250,7 +250,10 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           await startTaskWorkflow(t.id, t.round, false);
           ctx.heartbeat({ opened, after } satisfies OpenProgress);
         });
-        const res = await prisma.task.updateMany({ where: { id: { in: tasks.map((t) => t.id) }, status: 'PENDING' }, data: { status: 'OPEN', openSlots: campaign.overlap } });
+        const res = await prisma.task.updateMany({
+          where: { id: { in: tasks.map((t) => t.id) }, status: 'PENDING' },
+          data: { status: 'OPEN', openSlots: campaign.overlap, slots: campaign.overlap },
+        });
         opened += res.count;
         after = tasks[tasks.length - 1]!.id;
         ctx.heartbeat({ opened, after } satisfies OpenProgress);
@@ -461,6 +464,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
               round: next,
               status: 'OPEN',
               openSlots: campaign.overlap,
+              slots: campaign.overlap,
               agreement: null,
               agreementMetric: null,
               consensus: Prisma.DbNull,
