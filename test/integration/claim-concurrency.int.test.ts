@@ -333,6 +333,31 @@ describe('claiming under concurrency', () => {
     await stack.prisma.assignment.updateMany({ where: { id: { in: [next.id, urgentClaim.id] } }, data: { status: 'SUBMITTED', submittedAt: new Date() } });
   });
 
+  it('finds a task in progress past the first ones it looks through when nothing else is left', async () => {
+    const { campaignId, batchId } = await openCampaign(36);
+    const [fast, other] = (await idleAnnotators(2)) as [Person, Person];
+    const order = (await stack.prisma.task.findMany({ where: { batchId }, orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }], select: { id: true } })).map(
+      (t) => t.id,
+    );
+    // Every task is in progress: the fast annotator labelled the first 33, the other the last 3.
+    const label = (who: Person, taskIds: string[]) => stack.prisma.$executeRaw`
+      WITH labelled AS (
+        INSERT INTO "Assignment" (id, "taskId", "userId", kind, round, slot, status, "leaseExpiresAt", "submittedAt")
+        SELECT gen_random_uuid(), id, ${who.id}::uuid, 'LABEL', 0, 1, 'SUBMITTED', now(), now() FROM unnest(${taskIds}::uuid[]) AS id
+        RETURNING "taskId")
+      UPDATE "Task" t SET "openSlots" = t."openSlots" - 1 FROM labelled WHERE t.id = labelled."taskId"`;
+    await label(fast, order.slice(0, 33));
+    await label(other, order.slice(33));
+    const asUser = (p: Person) => ({ id: p.id, email: p.email, name: p.email, roles: ['ANNOTATOR' as const] });
+
+    const fastClaim = await claimNextTask(stack.services, asUser(fast), campaignId);
+    expect(fastClaim.taskId).toBe(order[33]);
+    const otherClaim = await claimNextTask(stack.services, asUser(other), campaignId);
+    expect(otherClaim.taskId).toBe(order[0]);
+    await expectSlotRules(stack, campaignId, 'at the end of the batch');
+    await stack.prisma.assignment.updateMany({ where: { id: { in: [fastClaim.id, otherClaim.id] } }, data: { status: 'SUBMITTED', submittedAt: new Date() } });
+  });
+
   it('answers a claim in a second campaign, while one in the first is held, with a claim or a domain error, never an internal error', async () => {
     const [first, second] = await Promise.all([openCampaign(1), openCampaign(1)]);
     const [who] = (await idleAnnotators(1)) as [Person];

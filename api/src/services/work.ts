@@ -140,10 +140,28 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       LIMIT 1
       FOR UPDATE OF t SKIP LOCKED
     ),
+    -- Nothing in the window and nothing untouched (the end of a batch): the tasks in progress past the
+    -- window, looked through in full, so that a task the annotator may take is never missed.
+    from_started_rest AS (
+      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
+      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
+      WHERE NOT EXISTS (SELECT 1 FROM from_started) AND NOT EXISTS (SELECT 1 FROM from_fresh)
+        AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
+        AND t.id NOT IN (SELECT id FROM started)
+        AND NOT EXISTS (
+          SELECT 1 FROM "Assignment" a
+          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
+            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT 1
+      FOR UPDATE OF t SKIP LOCKED
+    ),
     candidate AS (
       SELECT id, round, campaign_id, overlap, sla FROM from_fresh
       UNION ALL
       SELECT id, round, campaign_id, overlap, sla FROM from_started WHERE NOT EXISTS (SELECT 1 FROM from_fresh)
+      UNION ALL
+      SELECT id, round, campaign_id, overlap, sla FROM from_started_rest
     ),
     slot AS (
       SELECT c.id AS task_id, c.round, c.campaign_id, c.sla,
