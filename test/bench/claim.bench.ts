@@ -8,9 +8,9 @@
 // VACUUM ANALYZE). Loop per client: claim (timed) -> mark the assignment SUBMITTED with one UPDATE (not
 // timed, the same for both paths; not submitAnnotation, whose cost would blur the claim figures) -> claim
 // again. The bare path runs the service's statement (claimSql: one round trip that returns the held
-// claim or makes a new one), prepared under the same name as the API's Prisma client prepares it, the
-// release of an expired own claim, and looks again when the statement reports a lost race ('retry'),
-// on one pg connection per client; the GraphQL path's completions share a
+// claim or makes a new one) sent exactly as the service sends it (claimQuery), the release of an expired
+// own claim, and looks again when the statement reports a lost race ('retry'), on one pg connection per
+// client, warmed like the API's pool before it is measured; the GraphQL path's completions share a
 // 16-connection pool (the API's own pool is 20; PostgreSQL allows 100 connections on these machines, so
 // the bare runs and the API never run side by side).
 // Closed loop (no think time): throughput at saturation; latency there is about clients / throughput.
@@ -293,12 +293,7 @@ const suite: BenchSuite = {
   id: 'claim',
   title: 'claimNextTask through GraphQL vs the same claim SQL bare through pg (1, 16, 64 concurrent annotators)',
   async run(): Promise<BenchFigure[]> {
-    const [{ startStack }, { repoRoot }, { claimSql }, { preparedStatementName }] = await Promise.all([
-      import('../support/stack.ts'),
-      import('../support/paths.ts'),
-      import('@suture/api/services/work'),
-      import('@suture/db'),
-    ]);
+    const [{ startStack }, { repoRoot }, { claimQuery }] = await Promise.all([import('../support/stack.ts'), import('../support/paths.ts'), import('@suture/api/services/work')]);
     const stack = await startStack({ inProcessWorker: false });
     const apis: ChildProcess[] = [];
     const dbUrl = viaSocket(stack.db.url);
@@ -359,9 +354,8 @@ const suite: BenchSuite = {
       let bareRetries = 0;
       const bareClaim = (conn: pg.Client, userId: string) => async (): Promise<{ id: string } | { noTask: true } | { error: string }> => {
         try {
-          const sql = claimSql(userId, null);
-          // Prepared under the same name the API's Prisma client gives it (statementNameGenerator), so both paths reuse the plan alike.
-          const query = { name: preparedStatementName(sql.text, sql.values.length), text: sql.text, values: sql.values as unknown[] };
+          // Exactly as claimNextTask sends it.
+          const query = claimQuery(userId, null);
           for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
             const { rows } = await conn.query<{ id: string; outcome: string }>(query);
             const row = rows[0];
@@ -404,8 +398,6 @@ const suite: BenchSuite = {
       const countClaims = async () => (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Assignment"`)).rows[0]!.n;
 
       const bare = async (clients: number, load: Load): Promise<RunResult & CpuSplit & { retries: number }> => {
-        await reset();
-        bareRetries = 0;
         const conns = await Promise.all(
           Array.from({ length: clients }, async () => {
             const c = new pg.Client({ connectionString: dbUrl });
@@ -415,6 +407,11 @@ const suite: BenchSuite = {
         );
         try {
           const claims = conns.map((conn, i) => bareClaim(conn, users[i]!.id));
+          // Warm connections, as the API's pool is warm when it is measured: each runs the claim (caches
+          // loaded, statement prepared) before the state is reset for the measured run.
+          for (let round = 0; round < 6; round++) await Promise.all(conns.map((conn, i) => claims[i]!().then((r) => ('id' in r ? conn.query(COMPLETE_SQL, [r.id]) : undefined))));
+          await reset();
+          bareRetries = 0;
           await statementsReset();
           const pgBefore = await postgresCpuMs(admin);
           const selfBefore = selfCpuMs();

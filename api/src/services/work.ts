@@ -20,11 +20,10 @@ export const IDLE_GAP_SECONDS = 60;
  */
 export async function claimNextTask(services: Services, user: AuthUser, campaignId: string | null): Promise<Assignment> {
   // Every annotator's hot path, and one raw statement: it goes straight to the connection pool under the
-  // Prisma client (prepared under the name Prisma would give it), without Prisma's query layer.
+  // Prisma client (prepared by name, as Prisma's statements are), without Prisma's query layer.
   const pool = poolOf(services.prisma);
   if (!pool) throw new Error('claimNextTask needs a Prisma client made by createPrisma');
-  const sql = claimSql(user.id, campaignId);
-  const query = { name: preparedStatementName(sql.text, sql.values.length), text: sql.text, values: sql.values as unknown[] };
+  const query = claimQuery(user.id, campaignId);
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
     const { rows } = await pool.query<ClaimRow>(query);
     // At most one row: the statement claims only when the annotator holds no active claim, and
@@ -76,8 +75,14 @@ async function releaseOwnExpiredClaims(services: Services, userId: string): Prom
   });
 }
 
+/** The claim statement as pg runs it, named as Prisma's statements are; shared with the benchmark's bare-SQL baseline. */
+export function claimQuery(userId: string, campaignId: string | null): { name: string | undefined; text: string; values: unknown[] } {
+  const sql = claimSql(userId, campaignId);
+  return { name: preparedStatementName(sql.text, sql.values.length), text: sql.text, values: sql.values as unknown[] };
+}
+
 /**
- * The claim statement, shared with the benchmark's bare-SQL baseline. One round trip: when the annotator
+ * The claim statement. One round trip: when the annotator
  * already holds an active labelling claim it returns that claim (outcome held, or expired when its lease
  * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed), or
  * answers retry when a unique index refused the assignment because a concurrent claim won the slot.
