@@ -105,6 +105,8 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
     ),
+    -- Every scan of tasks below is skipped outright when there is no eligible campaign (the annotator holds
+    -- a claim, or lacks the skills): the join with an empty list would otherwise read every queued task.
     -- Claim order: higher priority first; within a priority, tasks in progress (a slot of this round taken)
     -- before untouched ones, so that started tasks reach their N labels first; then oldest first.
     -- Tasks in progress: only the first STARTED_WINDOW this annotator may take are looked through. An
@@ -113,7 +115,8 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
     started AS (
       SELECT t.id
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
+      WHERE EXISTS (SELECT 1 FROM eligible)
+        AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
       ORDER BY t.priority DESC, t."createdAt", t.id
       LIMIT ${Prisma.raw(String(STARTED_WINDOW))}
     ),
@@ -135,7 +138,8 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
     from_fresh AS (
       SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" >= t.slots AND t."requiredLevel" <= e.lvl
+      WHERE EXISTS (SELECT 1 FROM eligible)
+        AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" >= t.slots AND t."requiredLevel" <= e.lvl
         AND t.priority > COALESCE((SELECT priority FROM from_started), -2147483648)
         AND NOT EXISTS (
           SELECT 1 FROM "Assignment" a
@@ -150,7 +154,7 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
     from_started_rest AS (
       SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE NOT EXISTS (SELECT 1 FROM from_started) AND NOT EXISTS (SELECT 1 FROM from_fresh)
+      WHERE EXISTS (SELECT 1 FROM eligible) AND NOT EXISTS (SELECT 1 FROM from_started) AND NOT EXISTS (SELECT 1 FROM from_fresh)
         AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
         AND t.id NOT IN (SELECT id FROM started)
         AND NOT EXISTS (
