@@ -276,11 +276,11 @@ describe('claiming under concurrency', () => {
 
       // This claim sees no held claim yet, takes the first task and waits on the one-active-claim index for the other request.
       const claiming = claimNextTask(stack.services, { id: who.id, email: who.email, name: who.email, roles: ['ANNOTATOR'] }, campaignId);
+      // Polled outside the other request's transaction: PostgreSQL reads pg_stat_activity once per transaction.
       await waitFor('the claim to wait for the other request', async () => {
-        const { rows: waiting } = await other.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH held AS%'`,
-        );
-        return waiting[0]!.n > 0;
+        const [waiting] = await stack.prisma.$queryRaw<Array<{ n: number }>>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH held AS%'`;
+        return waiting!.n > 0;
       });
       await other.query('COMMIT');
 

@@ -70,8 +70,17 @@ describe('a task workflow waiting for its labels', () => {
       consensus: { label: 'grasper' },
     });
 
-    // Every run ended below the budget; all but the last continued as new.
-    const all = await runs();
+    // Every run ended below the budget; all but the last continued as new. (The list comes from
+    // Temporal's visibility store, which catches up with the workflows only eventually.)
+    const all = await waitFor(
+      'every run listed as ended',
+      async () => {
+        const listed = await runs();
+        return listed.some((r) => r.status.name === 'COMPLETED') && listed.every((r) => r.status.name !== 'RUNNING') && listed;
+      },
+      60_000,
+      200,
+    );
     expect(all.length).toBeGreaterThan(RUNS_BEFORE_LABELS);
     expect(all.filter((r) => r.status.name === 'CONTINUED_AS_NEW')).toHaveLength(all.length - 1);
     expect(all.filter((r) => r.status.name === 'COMPLETED')).toHaveLength(1);
