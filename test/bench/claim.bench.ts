@@ -163,12 +163,11 @@ async function processTreeCpuMs(rootPid: number, includeReaped = false): Promise
   return ticks * (1000 / CLOCK_TICKS_PER_SECOND);
 }
 
-/** PostgreSQL's CPU time (ms): the postmaster, its live backends and those that have ended. */
-async function postgresCpuMs(admin: pg.Client): Promise<number> {
+/** The postmaster's pid, from its pid file (read once per run). */
+async function postmasterPid(admin: pg.Client): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const { rows } = await admin.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
-  const pid = Number((await readFile(join(rows[0]!.dir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  return processTreeCpuMs(pid, true);
+  return Number((await readFile(join(rows[0]!.dir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }
 
 /** This process's CPU time (ms): the load generator's own cost. */
@@ -302,6 +301,8 @@ const suite: BenchSuite = {
     try {
       await admin.connect();
       adminConnected = true;
+      // PostgreSQL's CPU time: the postmaster, its live backends and those that have ended.
+      const pgPid = await postmasterPid(admin);
       const clientsMax = Math.max(...LEVELS);
       const skill = await stack.prisma.skill.create({ data: { key: 'laparoscopy', name: 'Laparoscopic instruments' } });
       const campaign = await stack.prisma.campaign.create({
@@ -415,7 +416,7 @@ const suite: BenchSuite = {
           await reset();
           bareRetries = 0;
           await statementsReset();
-          const pgBefore = await postgresCpuMs(admin);
+          const pgBefore = await processTreeCpuMs(pgPid, true);
           const selfBefore = selfCpuMs();
           const result = await drive(
             clients,
@@ -426,7 +427,7 @@ const suite: BenchSuite = {
             },
           );
           const selfAfter = selfCpuMs();
-          const pgAfter = await postgresCpuMs(admin);
+          const pgAfter = await processTreeCpuMs(pgPid, true);
           await statementsReport(`bare, ${clients} clients, ${load.kind} loop`);
           // Every claim of this run, warm-up included, is an assignment created since the reset.
           const n = Math.max(1, await countClaims());
@@ -443,7 +444,7 @@ const suite: BenchSuite = {
         try {
           await statementsReset();
           const cpuBefore = await api.cpuMs();
-          const pgBefore = await postgresCpuMs(admin);
+          const pgBefore = await processTreeCpuMs(pgPid, true);
           const selfBefore = selfCpuMs();
           const result = await drive(
             clients,
@@ -455,7 +456,7 @@ const suite: BenchSuite = {
           );
           const selfAfter = selfCpuMs();
           const cpuAfter = await api.cpuMs();
-          const pgAfter = await postgresCpuMs(admin);
+          const pgAfter = await processTreeCpuMs(pgPid, true);
           await statementsReport(`GraphQL, ${clients} clients, ${load.kind} loop`);
           const n = Math.max(1, await countClaims());
           return {

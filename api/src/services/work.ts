@@ -88,6 +88,20 @@ export function claimQuery(userId: string, campaignId: string | null): { name: s
  * answers retry when a unique index refused the assignment because a concurrent claim won the slot.
  */
 export function claimSql(userId: string, campaignId: string | null): Prisma.Sql {
+  // The first task (in claim order) matching `where` that this annotator has not labelled in its current
+  // round, locked; tasks another claim holds are skipped. The three searches below differ only in `where`.
+  const firstClaimable = (where: Prisma.Sql) => Prisma.sql`
+      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
+      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
+      WHERE ${where}
+        AND NOT EXISTS (
+          SELECT 1 FROM "Assignment" a
+          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
+            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
+      ORDER BY t.priority DESC, t."createdAt", t.id
+      LIMIT 1
+      FOR UPDATE OF t SKIP LOCKED
+    `;
   return Prisma.sql`
     WITH held AS (
       SELECT a.id, t."campaignId" AS campaign_id, a."leaseExpiresAt" < now() AS expired
@@ -120,51 +134,18 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       ORDER BY t.priority DESC, t."createdAt", t.id
       LIMIT ${Prisma.raw(String(STARTED_WINDOW))}
     ),
-    from_started AS (
-      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
-      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE t.id IN (SELECT id FROM started) AND t.status = 'OPEN' AND t."openSlots" > 0
-        AND NOT EXISTS (
-          SELECT 1 FROM "Assignment" a
-          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
-            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
-      ORDER BY t.priority DESC, t."createdAt", t.id
-      LIMIT 1
-      FOR UPDATE OF t SKIP LOCKED
-    ),
+    from_started AS (${firstClaimable(Prisma.sql`t.id IN (SELECT id FROM started) AND t.status = 'OPEN' AND t."openSlots" > 0`)}),
     -- An untouched task, only when it outranks the task in progress found (or none was): the bound on the
     -- priority keeps this scan, and its lock, away when a task in progress is taken. None of these can hold
-    -- a label of this annotator; the check stays, for safety.
-    from_fresh AS (
-      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
-      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE EXISTS (SELECT 1 FROM eligible)
+    -- a label of this annotator; the check in firstClaimable stays, for safety.
+    from_fresh AS (${firstClaimable(Prisma.sql`EXISTS (SELECT 1 FROM eligible)
         AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" >= t.slots AND t."requiredLevel" <= e.lvl
-        AND t.priority > COALESCE((SELECT priority FROM from_started), -2147483648)
-        AND NOT EXISTS (
-          SELECT 1 FROM "Assignment" a
-          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
-            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
-      ORDER BY t.priority DESC, t."createdAt", t.id
-      LIMIT 1
-      FOR UPDATE OF t SKIP LOCKED
-    ),
+        AND t.priority > COALESCE((SELECT priority FROM from_started), -2147483648)`)}),
     -- Nothing in the window and nothing untouched (the end of a batch): the tasks in progress past the
     -- window, looked through in full, so that a task the annotator may take is never missed.
-    from_started_rest AS (
-      SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
-      FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
-      WHERE EXISTS (SELECT 1 FROM eligible) AND NOT EXISTS (SELECT 1 FROM from_started) AND NOT EXISTS (SELECT 1 FROM from_fresh)
+    from_started_rest AS (${firstClaimable(Prisma.sql`EXISTS (SELECT 1 FROM eligible) AND NOT EXISTS (SELECT 1 FROM from_started) AND NOT EXISTS (SELECT 1 FROM from_fresh)
         AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
-        AND t.id NOT IN (SELECT id FROM started)
-        AND NOT EXISTS (
-          SELECT 1 FROM "Assignment" a
-          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
-            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
-      ORDER BY t.priority DESC, t."createdAt", t.id
-      LIMIT 1
-      FOR UPDATE OF t SKIP LOCKED
-    ),
+        AND t.id NOT IN (SELECT id FROM started)`)}),
     candidate AS (
       SELECT id, round, campaign_id, overlap, sla FROM from_fresh
       UNION ALL
