@@ -11,6 +11,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v dciodvfy >/dev/null 2>&1 || need_apt+=(dicom3tools)
 command -v dcmdump >/dev/null 2>&1 || need_apt+=(dcmtk)
 command -v pg_isready >/dev/null 2>&1 || need_apt+=(postgresql)
+# Label export tests read NIfTI label maps back with nibabel (an independent reader) through Debian's python3.
+/usr/bin/python3 -c 'import nibabel, numpy' >/dev/null 2>&1 || need_apt+=(python3-nibabel python3-numpy)
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   apt-get update -qq

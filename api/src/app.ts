@@ -6,24 +6,38 @@ import { GraphQLError } from 'graphql';
 import type { Context, Services } from './context.ts';
 import { DomainError } from './errors.ts';
 import { schema } from './schema/index.ts';
+import { graphqlGuard } from './graphql-guard.ts';
 
-export function createApp(services: Services, options: { corsOrigins?: string[] } = {}): Express {
+export function createApp(services: Services, options: { corsOrigins?: string[]; introspection?: boolean } = {}): Express {
+  const bearer = (request: Request): string | null => {
+    const header = request.headers.get('authorization') ?? '';
+    return header.startsWith('Bearer ') ? header.slice(7).trim() : null;
+  };
   const yoga = createYoga<{ req: express.Request }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     cors: options.corsOrigins?.length ? { origin: options.corsOrigins, credentials: true } : false,
-    context: async ({ request }) => {
-      const header = request.headers.get('authorization') ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : null;
+    plugins: graphqlGuard({
+      introspection: options.introspection ?? false,
+      signedIn: async (request) => {
+        const token = bearer(request);
+        return token !== null && (await services.sessions.resolve(token)) !== null;
+      },
+    }),
+    context: async ({ request, req }) => {
+      const token = bearer(request);
       const user = token ? await services.sessions.resolve(token) : null;
-      return { services, user, token, requestId: request.headers.get('x-request-id') ?? randomUUID() };
+      return { services, user, token, requestId: request.headers.get('x-request-id') ?? randomUUID(), clientAddress: req?.socket?.remoteAddress ?? null };
     },
     maskedErrors: {
       maskError(error, message, isDev) {
         let original: unknown = error;
         while (original instanceof GraphQLError && original.originalError) original = original.originalError;
         if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
+        // A GraphQL error of its own (syntax, validation, a refused variable, an operation over the limits): the
+        // caller's mistake, said as it is with the status yoga gives it, and not a crash to log.
+        if (original instanceof GraphQLError) return original;
         // Unexpected: log with a correlation id, tell the client only the id.
         const correlationId = randomUUID();
         services.log('error', 'unexpected error', { correlationId, name: (original as Error | undefined)?.name, stack: (original as Error | undefined)?.stack });

@@ -22,6 +22,11 @@ const schema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
   TASK_RECHECK_SECONDS: z.coerce.number().positive().default(300),
+  S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
+  /** The deployment's de-identification secret; the API uses it to key annotator pseudonyms in label exports. */
+  SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters').optional(),
+  /** Schema introspection for signed-in callers (GraphiQL, codegen); off in production. */
+  GRAPHQL_INTROSPECTION: z.enum(['on', 'off']).default('off'),
   /** Origins allowed to call the API from a browser (comma separated). */
   CORS_ORIGINS: z.string().default(''),
 });

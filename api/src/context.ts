@@ -12,7 +12,12 @@ export interface Services {
   s3Presign: S3Client;
   temporal: Client;
   sessions: SessionStore;
-  config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'> & { BATCH_HISTORY_BUDGET?: number };
+  config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'> & {
+    BATCH_HISTORY_BUDGET?: number;
+    /** Keys annotator pseudonyms in exports; without it exportLabels refuses. */
+    SUTURE_DEID_KEY?: string | undefined;
+    S3_SSE?: 'AES256' | 'aws:kms' | undefined;
+  };
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -21,6 +26,8 @@ export interface Context {
   user: AuthUser | null;
   token: string | null;
   requestId: string;
+  /** The client's network address as the server saw it (login throttling); null when unknown. */
+  clientAddress: string | null;
 }
 
 export type AuthedContext = Context & { user: AuthUser };

@@ -1,6 +1,7 @@
 // The one hierarchy of expected errors. Services throw these; GraphQL exposes them as typed errors.
 // Anything else is masked, logged with a correlation id, and never reaches the client.
-export type DomainErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'INVALID_INPUT' | 'CONFLICT' | 'NO_TASK_AVAILABLE' | 'LEASE_EXPIRED' | 'BUDGET_EXCEEDED';
+export type DomainErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'INVALID_INPUT' | 'CONFLICT' | 'NO_TASK_AVAILABLE' | 'LEASE_EXPIRED' | 'BUDGET_EXCEEDED' | 'TOO_MANY_REQUESTS';
 
 export class DomainError extends Error {
   constructor(

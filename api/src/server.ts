@@ -37,6 +37,7 @@ export async function startApiFromEnv(env: Record<string, string | undefined>): 
     corsOrigins: config.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    introspection: config.GRAPHQL_INTROSPECTION === 'on',
   });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));

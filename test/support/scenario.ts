@@ -124,6 +124,8 @@ export async function createCampaignWithBatch(
     reviewCredential?: string;
     prelabelModelKey?: string;
     frames?: Buffer[];
+    /** Defaults to a classification of CLASSES. */
+    labelSchema?: Record<string, unknown>;
   },
 ): Promise<CampaignSetup> {
   const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
@@ -133,7 +135,7 @@ export async function createCampaignWithBatch(
     {
       i: {
         name: 'Instrument presence',
-        labelSchema: { geometry: 'classification', classes: CLASSES.map((k) => ({ key: k, name: k })) },
+        labelSchema: options.labelSchema ?? { geometry: 'classification', classes: CLASSES.map((k) => ({ key: k, name: k })) },
         overlap: options.overlap ?? 2,
         agreementThreshold: options.threshold ?? 1,
         qaSettings: options.qa ?? { tolerableErrorRate: 0.2, confidence: 0.8, seed: 'it' },

@@ -61,12 +61,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prisma = createPrisma(db.url, { max: 20 });
   const taskQueue = `suture-test-${db.name}`;
   const address = temporal.connection.options.address;
+  // A fresh secret per stack: nothing in code holds a default.
+  const deidSecret = randomBytes(32).toString('base64url');
   const config = {
     S3_BUCKET: s3.bucket,
     TEMPORAL_TASK_QUEUE: taskQueue,
     BATCH_POLL_SECONDS: options.batchPollSeconds ?? 0.5,
     TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5,
     BATCH_HISTORY_BUDGET: options.batchHistoryBudget,
+    SUTURE_DEID_KEY: deidSecret,
   };
   const services: Services = {
     prisma,
@@ -84,8 +87,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // A fresh secret per stack: nothing in code holds a default.
-  const deidSecret = randomBytes(32).toString('base64url');
 
   let workerRun: Promise<void> | undefined;
   let workerHandle: Awaited<ReturnType<typeof createLifecycleWorker>> | undefined;

@@ -39,9 +39,15 @@ export async function startConsole(apiUrl: string): Promise<{ url: string; stop(
   };
 }
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Headless Chromium. `webgl: true` (the volume editor's NiiVue needs WebGL2) renders through ANGLE on
+ * SwiftShader, the CPU Vulkan driver Chromium ships: without a GPU, newer Chromium gives WebGL only with
+ * --enable-unsafe-swiftshader.
+ */
+export function launchChromium(options: { webgl?: boolean } = {}): Promise<Browser> {
+  const graphics = options.webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] : ['--disable-gpu'];
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic'],
+    args: ['--headless', '--no-sandbox', ...graphics, '--disable-background-networking', '--disable-quic'],
   });
 }

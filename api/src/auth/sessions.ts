@@ -2,6 +2,7 @@
 // because every request authenticates and the claim path is hot.
 import { createHash, randomBytes } from 'node:crypto';
 import type { PrismaClient, Role } from '@suture/db';
+import { FailureThrottle, LOGIN_THROTTLE } from './throttle.ts';
 
 export interface AuthUser {
   id: string;
@@ -14,6 +15,10 @@ const CACHE_MS = 15_000;
 
 export class SessionStore {
   private readonly cache = new Map<string, { user: AuthUser | null; until: number; expiresAt: number }>();
+  /** Failed logins per account name (existing or not) and per client address. */
+  readonly failedLoginsByAccount = new FailureThrottle();
+  // A client address may be a whole hospital behind one NAT: more room before it waits.
+  readonly failedLoginsByClient = new FailureThrottle({ ...LOGIN_THROTTLE, freeFailures: 30 });
 
   constructor(
     private readonly prisma: PrismaClient,

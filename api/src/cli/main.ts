@@ -6,6 +6,7 @@ const groups: Record<string, { describe: string; load: () => Promise<{ run(argv:
   quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
   upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },
   media: { describe: 'probe and de-identify media files', load: () => import('./media.ts') },
+  export: { describe: 'export accepted labels (COCO, YOLO, CVAT, MOT, phases CSV, NIfTI, native JSON)', load: () => import('./export.ts') },
 };
 
 function usage(): string {

@@ -133,7 +133,14 @@ export async function run(argv: string[]): Promise<number> {
     s3Presign: s3,
     temporal,
     sessions: new SessionStore(prisma, 12),
-    config: { S3_BUCKET: bucket, TEMPORAL_TASK_QUEUE: taskQueue, BATCH_POLL_SECONDS: 2, TASK_RECHECK_SECONDS: 60 },
+    config: {
+      S3_BUCKET: bucket,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      BATCH_POLL_SECONDS: 2,
+      TASK_RECHECK_SECONDS: 60,
+      // Label exports key annotator pseudonyms with the same secret the worker uses.
+      SUTURE_DEID_KEY: env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey'),
+    },
     log: jsonLogger('api'),
   };
 
@@ -155,7 +162,8 @@ export async function run(argv: string[]): Promise<number> {
 
   // The API.
   const apiPort = Number(env.API_PORT ?? 4000);
-  const app = createApp(services);
+  // A local install: introspection for signed-in developers, unless the environment says otherwise.
+  const app = createApp(services, { introspection: (env.GRAPHQL_INTROSPECTION ?? 'on') === 'on' });
   await new Promise<void>((resolve) => app.listen(apiPort, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 

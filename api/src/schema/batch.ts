@@ -11,6 +11,7 @@ import {
   resumeUpload,
   setAssetTrim,
   spriteUrl,
+  volumeUrl,
   type UploadPlan,
 } from '../services/media.ts';
 
@@ -36,6 +37,11 @@ builder.prismaObject('Asset', {
       nullable: true,
       description: "Short-lived URL of frames.json: each proxy frame's presentation time and the source frame it shows; null unless a READY video",
       resolve: (a, _args, ctx) => frameIndexUrl(ctx.services, a),
+    }),
+    volumeUrl: t.string({
+      nullable: true,
+      description: 'Short-lived URL of the de-identified volume (NIfTI, gzipped) of a READY NIfTI asset, for the volume editor; null otherwise',
+      resolve: (a, _args, ctx) => volumeUrl(ctx.services, a),
     }),
     trimStartSeconds: t.exposeFloat('trimStartSeconds', { nullable: true }),
     trimEndSeconds: t.exposeFloat('trimEndSeconds', { nullable: true }),

@@ -64,6 +64,8 @@ const AnnotatorMetricsRef = builder.objectRef<AnnotatorMetrics>('AnnotatorMetric
 const CampaignAgreementRef = builder.objectRef<CampaignAgreement>('CampaignAgreement').implement({
   fields: (t) => ({
     krippendorffAlpha: t.exposeFloat('krippendorffAlpha', { nullable: true }),
+    meanAgreement: t.exposeFloat('meanAgreement', { nullable: true, description: "Mean pairwise agreement over tasks, in the annotation type's metric." }),
+    metric: t.exposeString('metric', { nullable: true }),
     labels: t.exposeInt('labels'),
     tasks: t.exposeInt('tasks'),
   }),

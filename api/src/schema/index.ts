@@ -4,5 +4,6 @@ import './user.ts';
 import './campaign.ts';
 import './batch.ts';
 import './work.ts';
+import './export.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -68,7 +68,7 @@ builder.mutationFields((t) => ({
     type: Session,
     errors: {},
     args: { email: t.arg.string(), password: t.arg.string() },
-    resolve: (_root, args, ctx) => login(ctx.services, args.email, args.password),
+    resolve: (_root, args, ctx) => login(ctx.services, args.email, args.password, ctx.clientAddress),
   }),
   logout: t.withAuth({ authenticated: true }).boolean({
     resolve: async (_root, _args, ctx) => {

@@ -19,6 +19,11 @@ builder.prismaObject('Task', {
     agreementMetric: t.exposeString('agreementMetric', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     consensus: t.expose('consensus', { type: 'JSON', nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     consensusMethod: t.exposeString('consensusMethod', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    reviewReason: t.exposeString('reviewReason', {
+      nullable: true,
+      description: 'Why the task went to expert review (low agreement, or labels the quality engine refused).',
+      authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id),
+    }),
     // A field of its own (not a preloadable relation): the filter needs the task's current round.
     submittedLabels: t.prismaField({
       type: ['Annotation'],
@@ -53,7 +58,7 @@ builder.prismaObject('Assignment', {
     latestAnnotation: t.prismaField({
       type: 'Annotation',
       nullable: true,
-      authScopes: (a, _args, ctx) => a.userId === ctx.user?.id || seesAllWork(ctx),
+      authScopes: (a, _args, ctx) => a.userId === ctx.user?.id || canSeeWorkOnTask(ctx, a.taskId),
       resolve: (query, a, _args, ctx) => ctx.services.prisma.annotation.findFirst({ ...query, where: { assignmentId: a.id }, orderBy: { version: 'desc' } }),
     }),
   }),

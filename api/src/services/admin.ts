@@ -1,7 +1,9 @@
 // People, skills, credentials, pay rates and campaigns: what operations managers and admins set up.
 import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
 import type { Prisma, Role } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '@suture/workflows/domain/label-schema';
+import { labelSchemaProblems } from '@suture/workflows/annotation/registry';
 import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@suture/workflows/domain/media-policy';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -18,10 +20,32 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T 
   );
 }
 
-export async function login(services: Services, email: string, password: string): Promise<{ token: string; expiresAt: Date; userId: string }> {
-  const user = await services.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  // Same message whether the email exists or not.
-  if (!user || !user.active || !(await verifyPassword(password, user.passwordHash))) throw new DomainError('UNAUTHENTICATED', 'wrong email or password');
+/** A hash no password matches: unknown accounts cost the same scrypt work as known ones (no timing oracle). */
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Signs in with email and password. Every refusal reads the same ("wrong email or password"), takes the
+ * same work whether the account exists or not, and counts against both the account name and the client
+ * address; past a few failures each must wait, doubling with every further failure.
+ */
+export async function login(services: Services, email: string, password: string, clientAddress: string | null = null): Promise<{ token: string; expiresAt: Date; userId: string }> {
+  const account = email.trim().toLowerCase();
+  const { failedLoginsByAccount: byAccount, failedLoginsByClient: byClient } = services.sessions;
+  const clientKey = clientAddress ?? 'unknown-client';
+  const wait = Math.max(byAccount.waitFor(account), byClient.waitFor(clientKey));
+  if (wait > 0) throw new DomainError('TOO_MANY_REQUESTS', `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`);
+  const user = account.length <= 320 ? await services.prisma.user.findUnique({ where: { email: account } }) : null;
+  decoyHash ??= hashPassword(randomBytes(32).toString('base64'));
+  const passwordOk = await verifyPassword(password.slice(0, 1024), user?.passwordHash ?? (await decoyHash));
+  if (!user || !user.active || !passwordOk) {
+    byAccount.fail(account);
+    byClient.fail(clientKey);
+    // The attempt is recorded against the account it named, when one exists; never the password or the email.
+    if (user) await services.prisma.$transaction((tx) => appendAudit(tx, { actorId: null, action: 'user.login-failed', entityType: 'User', entityId: user.id }));
+    else services.log('warn', 'failed login for an unknown account', { clientAddress });
+    throw new DomainError('UNAUTHENTICATED', 'wrong email or password');
+  }
+  byAccount.succeed(account);
   const session = await services.sessions.create(user.id);
   await services.prisma.$transaction((tx) => appendAudit(tx, { actorId: user.id, action: 'user.login', entityType: 'User', entityId: user.id }));
   return { ...session, userId: user.id };
@@ -105,6 +129,8 @@ const campaignSchema = z.object({
 export async function createCampaign(services: Services, actor: AuthUser, input: unknown): Promise<string> {
   const data = parseOrThrow(campaignSchema, input, 'campaign');
   const labelSchema = parseOrThrow(labelSchemaSchema, data.labelSchema, 'label schema');
+  const schemaProblems = labelSchemaProblems(labelSchema);
+  if (schemaProblems.length) throw new InvalidInputError('the label schema does not fit its annotation type', schemaProblems);
   const qaSettings = parseOrThrow(qaSettingsSchema, data.qaSettings, 'QA settings');
   const mediaPolicy = data.mediaPolicy === undefined || data.mediaPolicy === null ? DEFAULT_MEDIA_POLICY : parseOrThrow(mediaPolicySchema, data.mediaPolicy, 'media policy');
   return services.prisma.$transaction(async (tx) => {

@@ -150,6 +150,12 @@ export function spriteUrl(services: Services, asset: AssetForUrls): Promise<stri
   return derivativeUrl(services, metadataOf(asset).sprite ? videoDerivativeKey(asset, 'sprite.jpg') : null);
 }
 
+/** The de-identified NIfTI volume (deidentified.nii.gz, beside its display slice) of a READY NIfTI asset, for volume editors. */
+export function volumeUrl(services: Services, asset: AssetForUrls): Promise<string | null> {
+  if (asset.status !== 'READY' || asset.kind !== 'NIFTI' || !asset.derivativeKey) return Promise.resolve(null);
+  return derivativeUrl(services, `${asset.derivativeKey.slice(0, asset.derivativeKey.lastIndexOf('/') + 1)}deidentified.nii.gz`);
+}
+
 /** frames.json of a READY video: each proxy frame's presentation time and the source frame it shows. */
 export function frameIndexUrl(services: Services, asset: AssetForUrls): Promise<string | null> {
   return derivativeUrl(services, videoDerivativeKey(asset, 'frames.json'));

@@ -1,7 +1,7 @@
 // Per-annotator metrics as DESIGN.md defines them. A read model: one query per figure family.
 import type { Services } from '../context.ts';
-import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
-import { taskAgreement } from '@suture/workflows/lifecycle/quality-adapter';
+import { labelSchemaSchema, type LabelSchema } from '@suture/workflows/domain/label-schema';
+import { annotationType, mediaBoundsOf, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
 import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality/index';
 import { NotFoundError } from '../errors.ts';
 
@@ -46,9 +46,9 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
       GROUP BY a."userId", u.name`,
     prisma.$queryRaw<Array<{ userId: string; cents: bigint }>>`
       SELECT "userId", sum("amountCents")::bigint AS cents FROM "LedgerEntry" WHERE "campaignId" = ${campaignId}::uuid AND "userId" IS NOT NULL GROUP BY "userId"`,
-    prisma.$queryRaw<Array<{ taskId: string; userId: string; data: unknown; consensus: unknown; round: number }>>`
-      SELECT an."taskId", an."userId", an.data, t.consensus, a.round
-      FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId"
+    prisma.$queryRaw<LabelRow[]>`
+      SELECT an."taskId", an."userId", an.data, t.consensus, t."frameIndex", ast.kind::text AS "assetKind", ast.metadata AS "assetMetadata"
+      FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId" LEFT JOIN "Asset" ast ON ast.id = t."assetId"
       WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`,
     prisma.$queryRaw<Array<{ userId: string; passed: bigint; audited: bigint }>>`
       SELECT a."userId", count(*) FILTER (WHERE q.verdict = 'PASS')::bigint AS passed, count(q.verdict)::bigint AS audited
@@ -57,38 +57,13 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
       WHERE t."campaignId" = ${campaignId}::uuid AND q.verdict IS NOT NULL
       GROUP BY a."userId"`,
   ]);
-  const byTask = new Map<string, Array<{ userId: string; data: unknown; consensus: unknown }>>();
-  for (const l of labels) {
-    const list = byTask.get(l.taskId) ?? [];
-    list.push(l);
-    byTask.set(l.taskId, list);
-  }
   const vsConsensus = new Map<string, number[]>();
   const vsPeers = new Map<string, number[]>();
   const push = (m: Map<string, number[]>, k: string, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
-  for (const list of byTask.values()) {
-    for (const l of list) {
-      if (l.consensus !== null && l.consensus !== undefined) {
-        push(
-          vsConsensus,
-          l.userId,
-          taskAgreement(schema.geometry, [
-            { annotationId: 'a', userId: l.userId, data: l.data },
-            { annotationId: 'c', userId: 'consensus', data: l.consensus },
-          ]).value,
-        );
-      }
-      for (const other of list) {
-        if (other.userId === l.userId) continue;
-        push(
-          vsPeers,
-          l.userId,
-          taskAgreement(schema.geometry, [
-            { annotationId: 'a', userId: l.userId, data: l.data },
-            { annotationId: 'b', userId: other.userId, data: other.data },
-          ]).value,
-        );
-      }
+  for (const task of scoredTasks(schema, labels)) {
+    for (const l of task.labels) {
+      if (task.consensus !== null) push(vsConsensus, l.userId, task.agree(l.data, task.consensus).value);
+      for (const other of task.labels) if (other.userId !== l.userId) push(vsPeers, l.userId, task.agree(l.data, other.data).value);
     }
   }
   const mean = (xs: number[] | undefined) => (xs && xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : null);
@@ -117,6 +92,40 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+interface LabelRow {
+  taskId: string;
+  userId: string;
+  data: unknown;
+  consensus: unknown;
+  frameIndex: number | null;
+  assetKind: string | null;
+  assetMetadata: unknown;
+}
+
+/**
+ * The campaign's labels grouped by task, parsed by the campaign's annotation type module against the task's
+ * media (labels or consensus it refuses are left out of the figures), with the module's pairwise agreement.
+ */
+function scoredTasks(schema: LabelSchema, rows: readonly LabelRow[]) {
+  const module = annotationType(schema.geometry);
+  const byTask = new Map<string, LabelRow[]>();
+  for (const r of rows) byTask.set(r.taskId, [...(byTask.get(r.taskId) ?? []), r]);
+  return [...byTask.values()].map((list) => {
+    const first = list[0]!;
+    const ctx: AnnotationContext = { schema, media: mediaBoundsOf(first.assetKind ? { kind: first.assetKind, metadata: first.assetMetadata } : null), frame: first.frameIndex };
+    const parse = (data: unknown) => {
+      const p = parseLabel(ctx, data);
+      return p.ok ? p.value : null;
+    };
+    const labels = list.flatMap((l) => {
+      const data = parse(l.data);
+      return data === null ? [] : [{ userId: l.userId, data }];
+    });
+    const consensus = first.consensus === null || first.consensus === undefined ? null : parse(first.consensus);
+    return { labels, consensus, agree: (a: unknown, b: unknown) => module.agreement(a, b, ctx) };
+  });
 }
 
 /** Per annotator: Cohen's kappa with each peer on shared tasks (pairs with at least 2 shared tasks), weighted by shared tasks. */
@@ -157,8 +166,12 @@ function kappaWithPeers(labels: Array<{ taskId: string; userId: string; data: un
 }
 
 export interface CampaignAgreement {
-  /** Krippendorff's alpha (nominal) over every submitted classification label of the current rounds; null when undefined. */
+  /** Krippendorff's alpha (nominal) over every submitted single-label classification of the current rounds; null when undefined or not classification. */
   krippendorffAlpha: number | null;
+  /** Mean pairwise agreement over the tasks with two or more labels, in the campaign's annotation type metric (every kind). */
+  meanAgreement: number | null;
+  /** The metric behind meanAgreement (e.g. 'object-f1@0.5-x-class-agreement', 'segmental-f1@0.5', 'mean-dice'). */
+  metric: string | null;
   labels: number;
   tasks: number;
 }
@@ -166,21 +179,36 @@ export interface CampaignAgreement {
 export async function campaignAgreement(services: Services, campaignId: string): Promise<CampaignAgreement> {
   const campaign = await services.prisma.campaign.findUnique({ where: { id: campaignId }, select: { labelSchema: true } });
   if (!campaign) throw new NotFoundError('campaign');
-  const rows = await services.prisma.$queryRaw<Array<{ taskId: string; userId: string; data: unknown }>>`
-    SELECT an."taskId", an."userId", an.data FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId"
+  const schema = labelSchemaSchema.parse(campaign.labelSchema);
+  const rows = await services.prisma.$queryRaw<LabelRow[]>`
+    SELECT an."taskId", an."userId", an.data, NULL::jsonb AS consensus, t."frameIndex", ast.kind::text AS "assetKind", ast.metadata AS "assetMetadata"
+    FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId" LEFT JOIN "Asset" ast ON ast.id = t."assetId"
     WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`;
   const tasks = new Set(rows.map((r) => r.taskId)).size;
-  if (labelSchemaSchema.parse(campaign.labelSchema).geometry !== 'classification') return { krippendorffAlpha: null, labels: rows.length, tasks };
-  let alpha: number | null = null;
-  try {
-    alpha = krippendorffAlpha(
-      rows.map((r) => ({ task: r.taskId, annotator: r.userId, label: String((r.data as { label?: unknown }).label) })),
-      'nominal',
-    );
-  } catch (error) {
-    if (!(error instanceof QualityInputError)) throw error;
+  let sum = 0;
+  let pairs = 0;
+  let metric: string | null = null;
+  for (const task of scoredTasks(schema, rows)) {
+    for (let i = 0; i < task.labels.length; i++)
+      for (let j = i + 1; j < task.labels.length; j++) {
+        const pair = task.agree(task.labels[i]!.data, task.labels[j]!.data);
+        sum += pair.value;
+        metric = pair.metric;
+        pairs += 1;
+      }
   }
-  return { krippendorffAlpha: alpha !== null && Number.isFinite(alpha) ? alpha : null, labels: rows.length, tasks };
+  let alpha: number | null = null;
+  if (schema.geometry === 'classification' && !schema.multiLabel) {
+    try {
+      alpha = krippendorffAlpha(
+        rows.map((r) => ({ task: r.taskId, annotator: r.userId, label: String((r.data as { label?: unknown }).label) })),
+        'nominal',
+      );
+    } catch (error) {
+      if (!(error instanceof QualityInputError)) throw error;
+    }
+  }
+  return { krippendorffAlpha: alpha !== null && Number.isFinite(alpha) ? alpha : null, meanAgreement: pairs > 0 ? sum / pairs : null, metric, labels: rows.length, tasks };
 }
 
 export interface CostReport {

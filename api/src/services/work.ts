@@ -1,7 +1,8 @@
 // The annotator's and expert's work: claim, heartbeat, drafts, submission, review, audit verdicts.
 // Rules live here: ownership, leases, double-blind slots, idempotency, and the ledger entry per event.
 import { poolOf, preparedStatementName, Prisma, type Assignment } from '@suture/db';
-import { labelSchemaSchema, parseAnnotation } from '@suture/workflows/domain/label-schema';
+import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
+import { mediaBoundsOf, parseLabel } from '@suture/workflows/annotation/registry';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { recordPayable } from '@suture/workflows/services/ledger';
 import type { AuthUser } from '../auth/sessions.ts';
@@ -225,15 +226,32 @@ function assignmentColumns(alias: 'claimed' | 'a' | null): Prisma.Sql {
   return Prisma.raw(ASSIGNMENT_COLUMNS.map(column).join(', '));
 }
 
-async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string): Promise<Assignment> {
+type WorkKind = Assignment['kind'];
+const LABELLING: readonly WorkKind[] = ['LABEL', 'REWORK'];
+
+/**
+ * The caller's own assignment, locked, of one of `kinds`. Someone else's assignment is reported as missing
+ * (its existence is not the caller's business); an assignment of another kind is refused, so a review
+ * slot can never take a label (which would leave the task IN_REVIEW for good) and a label slot never a review.
+ */
+async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string, kinds: readonly WorkKind[]): Promise<Assignment> {
   const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Assignment" WHERE id = ${assignmentId}::uuid FOR UPDATE`;
   const assignment = row ? await tx.assignment.findUnique({ where: { id: assignmentId } }) : null;
-  // Someone else's assignment is reported as missing: its existence is not the caller's business.
   if (!assignment || assignment.userId !== user.id) throw new NotFoundError(`assignment ${assignmentId}`);
+  if (!kinds.includes(assignment.kind)) {
+    throw new ForbiddenError(
+      assignment.kind === 'REVIEW' ? 'this assignment is an expert review: submit it with submitReview' : 'this assignment is a labelling slot, not a review',
+    );
+  }
   if (assignment.status === 'EXPIRED' || assignment.status === 'RELEASED' || (assignment.status === 'ACTIVE' && assignment.leaseExpiresAt.getTime() < Date.now())) {
     throw new DomainError('LEASE_EXPIRED', 'this claim has expired and the task went back to the queue; claim a new task');
   }
   return assignment;
+}
+
+/** Labelling needs the annotator role at the time of the write, not only at the claim. */
+function assertAnnotator(user: AuthUser): void {
+  if (!user.roles.includes('ANNOTATOR')) throw new ForbiddenError('only annotators label tasks');
 }
 
 function activeSecondsSince(last: Date, now: Date): number {
@@ -243,7 +261,7 @@ function activeSecondsSince(last: Date, now: Date): number {
 
 export async function heartbeat(services: Services, user: AuthUser, assignmentId: string): Promise<string> {
   await services.prisma.$transaction(async (tx) => {
-    const a = await ownActiveAssignment(tx, user, assignmentId);
+    const a = await ownActiveAssignment(tx, user, assignmentId, ['LABEL', 'REWORK', 'REVIEW']);
     if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted');
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
@@ -251,21 +269,42 @@ export async function heartbeat(services: Services, user: AuthUser, assignmentId
   return assignmentId;
 }
 
+/** Largest label payload accepted, as JSON text: volumes carry run lengths, everything else is far smaller. */
+export const MAX_LABEL_BYTES = { default: 2 * 1024 * 1024, volume: 32 * 1024 * 1024 } as const;
+
+/**
+ * The label checked by the campaign's annotation type module against the task's real media (image size,
+ * frame count, volume grid): the same rules the worker applies before scoring, so that an accepted label
+ * can always be scored. Returns the canonical form.
+ */
 async function validatedLabel(tx: Prisma.TransactionClient, taskId: string, data: unknown): Promise<Prisma.InputJsonValue> {
-  const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { campaign: { select: { labelSchema: true } } } });
-  const parsed = parseAnnotation(labelSchemaSchema.parse(task.campaign.labelSchema), data);
+  const task = await tx.task.findUniqueOrThrow({
+    where: { id: taskId },
+    select: { frameIndex: true, campaign: { select: { labelSchema: true } }, asset: { select: { kind: true, metadata: true } } },
+  });
+  const schema = labelSchemaSchema.parse(task.campaign.labelSchema);
+  const limit = schema.geometry === 'volume' ? MAX_LABEL_BYTES.volume : MAX_LABEL_BYTES.default;
+  const size = JSON.stringify(data ?? null).length;
+  if (size > limit) throw new InvalidInputError(`the label is ${size} bytes of JSON; at most ${limit} are accepted for ${schema.geometry} labels`);
+  const parsed = parseLabel({ schema, media: mediaBoundsOf(task.asset), frame: task.frameIndex }, data);
   if (!parsed.ok) throw new InvalidInputError('the label does not fit the campaign schema', parsed.problems);
   return parsed.value as Prisma.InputJsonValue;
 }
 
 export async function saveDraft(services: Services, user: AuthUser, assignmentId: string, data: unknown): Promise<string> {
+  assertAnnotator(user);
   return services.prisma.$transaction(async (tx) => {
-    const a = await ownActiveAssignment(tx, user, assignmentId);
+    const a = await ownActiveAssignment(tx, user, assignmentId, LABELLING);
     if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted; drafts are closed');
     const value = await validatedLabel(tx, a.taskId, data);
-    const last = await tx.annotation.findFirst({ where: { assignmentId }, orderBy: { version: 'desc' }, select: { version: true } });
+    const last = await tx.annotation.findFirst({ where: { assignmentId }, orderBy: { version: 'desc' }, select: { id: true, version: true, submitted: true } });
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+    // One draft per assignment, overwritten by each autosave: drafts cannot pile up.
+    if (last && !last.submitted) {
+      await tx.annotation.update({ where: { id: last.id }, data: { data: value } });
+      return last.id;
+    }
     const created = await tx.annotation.create({ data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false } });
     return created.id;
   });
@@ -274,6 +313,7 @@ export async function saveDraft(services: Services, user: AuthUser, assignmentId
 /** Submits the final label. The idempotency key makes retries (network, browser crash) safe. */
 export async function submitAnnotation(services: Services, user: AuthUser, input: { assignmentId: string; data: unknown; idempotencyKey: string }): Promise<string> {
   if (!/^[A-Za-z0-9_:.-]{8,128}$/.test(input.idempotencyKey)) throw new InvalidInputError('idempotencyKey must be 8-128 characters of letters, digits, _ : . -');
+  assertAnnotator(user);
   const { prisma } = services;
   const previous = await prisma.annotation.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true, assignmentId: true, userId: true } });
   if (previous) {
@@ -285,7 +325,7 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     // annotators submitting the last labels of a task at once, the second counts the first's committed
     // label and moves the task on; without it each counts only its own and the task stays OPEN.
     await tx.$queryRaw`SELECT t.id FROM "Task" t JOIN "Assignment" a ON a."taskId" = t.id WHERE a.id = ${input.assignmentId}::uuid FOR UPDATE OF t`;
-    const a = await ownActiveAssignment(tx, user, input.assignmentId);
+    const a = await ownActiveAssignment(tx, user, input.assignmentId, LABELLING);
     if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this assignment is already submitted');
     const value = await validatedLabel(tx, a.taskId, input.data);
     const last = await tx.annotation.findFirst({ where: { assignmentId: a.id }, orderBy: { version: 'desc' }, select: { version: true } });
@@ -379,12 +419,13 @@ export async function submitReview(
     throw new InvalidInputError("give exactly one of chosenAnnotationId (accept one annotator's label) or correctedData (your own label)");
   }
   const result = await prisma.$transaction(async (tx) => {
-    const a = await ownActiveAssignment(tx, user, input.assignmentId);
-    if (a.kind !== 'REVIEW') throw new ForbiddenError('this assignment is not a review');
+    const a = await ownActiveAssignment(tx, user, input.assignmentId, ['REVIEW']);
     if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this review is already submitted');
     let data: Prisma.InputJsonValue;
     if (input.chosenAnnotationId) {
-      const chosen = await tx.annotation.findFirst({ where: { id: input.chosenAnnotationId, taskId: a.taskId, submitted: true, assignment: { round: a.round } } });
+      const chosen = await tx.annotation.findFirst({
+        where: { id: input.chosenAnnotationId, taskId: a.taskId, submitted: true, assignment: { round: a.round, kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' } },
+      });
       if (!chosen) throw new InvalidInputError('chosenAnnotationId is not a submitted label of this task in this round');
       data = chosen.data as Prisma.InputJsonValue;
     } else {

@@ -2,13 +2,16 @@
 // and a second run finds the work done and changes nothing.
 import { Context, log } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Prisma, type PrismaClient } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '../domain/label-schema.ts';
 import { appendAudit } from '../services/audit-log.ts';
 import { recordPayable } from '../services/ledger.ts';
-import { drawSpotCheckSample, spotCheckPlan, taskAgreement, taskConsensus, type SubmittedLabel } from '../lifecycle/quality-adapter.ts';
+import { drawSpotCheckSample, spotCheckPlan } from '../lifecycle/spot-check.ts';
+import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
+import { runExport } from '../export/run.ts';
+import { standardFormatFor } from '../export/registry.ts';
 import { runPrelabel } from './prelabel.ts';
 import { deidentifyAsset } from './ingest.ts';
 import type { TextDetector } from '../media/index.ts';
@@ -43,7 +46,6 @@ export interface ActivityDeps {
 const PAGE = 500;
 /** Rows per statement when an activity reads every task of a batch. */
 const SAMPLING_PAGE = 5_000;
-const EXPORT_PAGE = 2_000;
 /** Stalled tasks nudged per progress read at most, and how soon the same task may be nudged again. */
 const STALLED_PAGE = 200;
 const STALLED_RENUDGE_MS = 60_000;
@@ -317,11 +319,10 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       return prisma.$transaction(async (tx) => {
         const [task] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Task" WHERE id = ${input.taskId}::uuid FOR UPDATE`;
         if (!task) throw new Error(`task ${input.taskId} does not exist`);
-        const t = await tx.task.findUniqueOrThrow({ where: { id: input.taskId }, include: { campaign: true } });
+        const t = await tx.task.findUniqueOrThrow({ where: { id: input.taskId }, include: { campaign: true, asset: { select: { kind: true, metadata: true } } } });
         if (t.round !== input.round) return { stage: 'ACCEPTED', submitted: 0, agreement: t.agreement, superseded: true };
         const labels = await submittedLabels(tx, t.id, t.round);
         if (t.status === 'ACCEPTED') return { stage: 'ACCEPTED', submitted: labels.length, agreement: t.agreement, superseded: false };
-        const schema = labelSchemaSchema.parse(t.campaign.labelSchema);
         if (t.status === 'IN_REVIEW') {
           const review = await tx.review.findUnique({ where: { taskId_round: { taskId: t.id, round: t.round } } });
           if (!review) return { stage: 'REVIEW', submitted: labels.length, agreement: t.agreement, superseded: false };
@@ -338,26 +339,33 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
           return { stage: 'ACCEPTED', submitted: labels.length, agreement: t.agreement, superseded: false };
         }
         if (labels.length < t.campaign.overlap) return { stage: 'LABELING', submitted: labels.length, agreement: null, superseded: false };
-        const agreement = taskAgreement(schema.geometry, labels);
-        if (agreement.value >= t.campaign.agreementThreshold) {
-          const consensus = taskConsensus(schema.geometry, labels);
+        // Scoring is pure and deterministic: a label it refuses sends the task to an expert with the reason,
+        // never into an activity retry loop that would hold the task and its batch for good.
+        const score = scoreTask({ schema: labelSchemaSchema.parse(t.campaign.labelSchema), asset: t.asset, frame: t.frameIndex }, labels, t.campaign.agreementThreshold);
+        if (score.outcome === 'accept') {
           await tx.task.update({
             where: { id: t.id },
             data: {
               status: 'ACCEPTED',
-              agreement: agreement.value,
-              agreementMetric: agreement.metric,
-              consensus: consensus.data as Prisma.InputJsonValue,
-              consensusMethod: consensus.method,
+              agreement: score.agreement.value,
+              agreementMetric: score.agreement.metric,
+              consensus: score.consensus.data as Prisma.InputJsonValue,
+              consensusMethod: score.consensus.method,
+              reviewReason: null,
               acceptedAt: new Date(),
             },
           });
-          await appendAudit(tx, { action: 'task.accepted', entityType: 'Task', entityId: t.id, data: { round: t.round, via: 'agreement', agreement: agreement.value } });
-          return { stage: 'ACCEPTED', submitted: labels.length, agreement: agreement.value, superseded: false };
+          await appendAudit(tx, { action: 'task.accepted', entityType: 'Task', entityId: t.id, data: { round: t.round, via: 'agreement', agreement: score.agreement.value } });
+          return { stage: 'ACCEPTED', submitted: labels.length, agreement: score.agreement.value, superseded: false };
         }
-        await tx.task.update({ where: { id: t.id }, data: { status: 'IN_REVIEW', agreement: agreement.value, agreementMetric: agreement.metric } });
-        await appendAudit(tx, { action: 'task.review-required', entityType: 'Task', entityId: t.id, data: { round: t.round, agreement: agreement.value } });
-        return { stage: 'REVIEW', submitted: labels.length, agreement: agreement.value, superseded: false };
+        const agreement = score.agreement?.value ?? null;
+        await tx.task.update({
+          where: { id: t.id },
+          data: { status: 'IN_REVIEW', agreement, agreementMetric: score.agreement?.metric ?? null, reviewReason: score.reason },
+        });
+        if (score.outcome === 'unscorable') log.warn('labels refused by the quality engine; the task goes to expert review', { taskId: t.id, reason: score.reason });
+        await appendAudit(tx, { action: 'task.review-required', entityType: 'Task', entityId: t.id, data: { round: t.round, agreement, reason: score.code } });
+        return { stage: 'REVIEW', submitted: labels.length, agreement, superseded: false };
       });
     },
 
@@ -482,32 +490,33 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       return { reopened };
     },
 
-    /** Writes the accepted labels to S3 and closes the batch. */
+    /**
+     * Writes the accepted labels to S3 (the native export, and the kind's standard format beside it) and
+     * closes the batch. Exports are deterministic: a retry rewrites the same bytes.
+     */
     async completeBatch(input: { batchId: string }): Promise<{ exportKey: string }> {
-      const { batch, campaign } = await loadCampaignForBatch(input.batchId);
-      const exportKey = `exports/${campaign.id}/${batch.id}/labels.json`;
+      const { batch, campaign, schema } = await loadCampaignForBatch(input.batchId);
       if (batch.status === 'ACCEPTED' && batch.exportKey) return { exportKey: batch.exportKey };
-      const tasks = [];
-      // Page by page (keyset on id): a batch may hold 100,000 tasks.
-      for (let after: string | undefined; ;) {
-        const page = await prisma.task.findMany({
-          where: { batchId: batch.id, status: 'ACCEPTED', ...(after ? { id: { gt: after } } : {}) },
-          select: { id: true, assetId: true, frameIndex: true, round: true, agreement: true, agreementMetric: true, consensus: true, consensusMethod: true },
-          orderBy: { id: 'asc' },
-          take: EXPORT_PAGE,
-        });
-        tasks.push(...page);
-        if (page.length < EXPORT_PAGE) break;
-        after = page[page.length - 1]!.id;
-        Context.current().heartbeat({ exported: tasks.length });
-      }
-      const body = JSON.stringify({ campaignId: campaign.id, batchId: batch.id, labelSchema: campaign.labelSchema, guidelinesVersion: campaign.guidelinesVersion, tasks });
-      await s3.send(
-        new PutObjectCommand({ Bucket: config.bucket, Key: exportKey, Body: body, ContentType: 'application/json', ...(config.sse ? { ServerSideEncryption: config.sse } : {}) }),
-      );
+      const deps = {
+        prisma,
+        s3,
+        bucket: config.bucket,
+        sse: config.sse,
+        pseudonymSecret: config.deidSecret,
+        onProgress: (read: number) => Context.current().heartbeat({ exported: read }),
+      };
+      const exported = await runExport(deps, { campaignId: campaign.id, batchId: batch.id, format: 'native' });
+      const standard = standardFormatFor(schema.geometry);
+      const standardExport = standard ? await runExport(deps, { campaignId: campaign.id, batchId: batch.id, format: standard.id }) : null;
+      const exportKey = exported.key;
       await prisma.$transaction(async (tx) => {
         await tx.batch.update({ where: { id: batch.id }, data: { status: 'ACCEPTED', stage: 'DONE', completedAt: new Date(), exportKey } });
-        await appendAudit(tx, { action: 'batch.accepted', entityType: 'Batch', entityId: batch.id, data: { tasks: tasks.length, exportKey } });
+        await appendAudit(tx, {
+          action: 'batch.accepted',
+          entityType: 'Batch',
+          entityId: batch.id,
+          data: { tasks: exported.items, exportKey, ...(standardExport ? { standardExportKey: standardExport.key } : {}) },
+        });
       });
       return { exportKey };
     },

@@ -87,15 +87,3 @@ export { squaredDistanceTransform, surfaceDistances, surfaceVoxels, volumeAgreem
 // Segmentation and object consensus.
 export { pixelMajorityVote, staple, thresholdProbability, type StapleOptions, type StapleResult } from './consensus/staple.ts';
 export { annotatorReliability, fuseBoxes, fuseKeypoints, type AnnotatorReliability, type FusedBox, type WeightedBox } from './consensus/fusion.ts';
-
-// Lifecycle wiring (plain JSON in and out).
-export {
-  campaignAlpha,
-  campaignConsensus,
-  taskAgreement,
-  taskConsensus,
-  type GeometryKind,
-  type TaskAgreementResult,
-  type TaskAnnotation,
-  type TaskConsensusResult,
-} from './lifecycle.ts';

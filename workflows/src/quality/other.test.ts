@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { pixelMajorityVote, staple, thresholdProbability } from './consensus/staple.ts';
 import { annotatorReliability, fuseBoxes, fuseKeypoints } from './consensus/fusion.ts';
 import { COCO_PERSON_SIGMAS, objectKeypointSimilarity, type Keypoint } from './keypoints.ts';
-import { taskAgreement, taskConsensus } from './lifecycle.ts';
 import { hungarian, matchObjects } from './objects.ts';
 import { polylineDistances } from './polyline.ts';
 import { forAllSeeds } from './testing.ts';
@@ -211,19 +210,5 @@ describe('fusion, reliability and lifecycle helpers', () => {
       { annotator: 'a', reliability: 2 / 3, agreements: 1, answers: 1 },
       { annotator: 'b', reliability: 1 / 3, agreements: 0, answers: 1 },
     ]);
-  });
-
-  it('picks the metric by geometry kind and rejects mixed kinds', () => {
-    const box = (x: number) => ({ annotator: `w${x}`, kind: 'bbox' as const, box: { x, y: 0, width: 10, height: 10 } });
-    expect(taskAgreement('bbox', [box(0), box(0)])).toMatchObject({ metric: 'IoU', value: 1, pairs: 1 });
-    expect(
-      taskAgreement('classification', [
-        { annotator: 'a', kind: 'classification', label: 'x' },
-        { annotator: 'b', kind: 'classification', label: 'x' },
-      ]).value,
-    ).toBe(1);
-    expect(() => taskAgreement('polygon', [box(0), box(1)])).toThrow("annotation 0 (annotator 'w0') is 'bbox', expected 'polygon'");
-    const mask = (on: number[]) => ({ annotator: 'm', kind: 'mask' as const, mask: { size: [1, 4] as [number, number], counts: on } });
-    expect(taskConsensus('mask', [mask([0, 2, 2]), mask([1, 2, 1]), mask([0, 1, 3])])).toEqual({ kind: 'mask', mask: { size: [1, 4], counts: [0, 2, 2] } });
   });
 });

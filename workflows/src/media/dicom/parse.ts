@@ -36,6 +36,8 @@ export interface DicomFile {
   littleEndian: boolean;
   explicitVR: boolean;
   deflated: boolean;
+  /** With stopAtPixelData: where the Pixel Data element starts in the file's bytes (absent for deflated files). */
+  pixelDataOffset?: number;
 }
 
 export interface ReadOptions {
@@ -303,6 +305,8 @@ export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFi
     littleEndian: syntax.little,
     explicitVR: syntax.explicit,
     deflated,
+    // The reader stops before Pixel Data with bytes left; past the end it read the whole data set.
+    ...(options.stopAtPixelData && !deflated && body.remaining > 0 ? { pixelDataOffset: body.pos } : {}),
   };
 }
 

@@ -1,0 +1,66 @@
+// Classification: one class per item (or several, when the campaign is multi-label), with attributes.
+// Agreement: same class (single) or Jaccard of the class sets (multi-label); campaign-level kappa and
+// alpha come from the metrics. Consensus: majority vote per class, ties to the lowest class key.
+import { z } from 'zod';
+import { majorityVote } from '../../quality/index.ts';
+import { attributes, classKey, className, consensusAttributes, sortKeys } from '../common.ts';
+import type { AnnotationType } from '../module.ts';
+
+export interface ClassificationLabel {
+  /** The class (single-label campaigns). */
+  label?: string;
+  /** The classes (multi-label campaigns), sorted and unique. */
+  labels?: string[];
+  attributes?: Record<string, boolean | number | string>;
+}
+
+const classesOf = (d: ClassificationLabel): string[] => d.labels ?? (d.label === undefined ? [] : [d.label]);
+
+export const classification: AnnotationType<ClassificationLabel> = {
+  kind: 'classification',
+  title: 'Classification',
+  payload({ schema }) {
+    const attrs = attributes(schema).optional();
+    if (schema.multiLabel) {
+      return z
+        .strictObject({
+          labels: z.array(classKey(schema)).max(schema.classes.length),
+          attributes: attrs,
+        })
+        .superRefine((d, ctx) => {
+          if (new Set(d.labels).size !== d.labels.length) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a class is listed twice' });
+        })
+        .transform((d) => ({ labels: [...d.labels].sort(), ...(d.attributes ? { attributes: sortKeys(d.attributes) } : {}) }));
+    }
+    return z.strictObject({ label: classKey(schema), attributes: attrs }).transform((d) => ({ label: d.label, ...(d.attributes ? { attributes: sortKeys(d.attributes) } : {}) }));
+  },
+  agreement(a, b) {
+    const x = new Set(classesOf(a));
+    const y = new Set(classesOf(b));
+    if (a.labels !== undefined || b.labels !== undefined) {
+      const inter = [...x].filter((k) => y.has(k)).length;
+      const union = new Set([...x, ...y]).size;
+      return { value: union === 0 ? 1 : inter / union, metric: 'jaccard' };
+    }
+    return { value: a.label === b.label ? 1 : 0, metric: 'percent-agreement' };
+  },
+  consensus(labels, { schema }) {
+    const order = schema.classes.map((c) => c.key);
+    const attrs = consensusAttributes(labels.map((l) => l.data.attributes ?? {}));
+    if (schema.multiLabel) {
+      // A class is in the consensus when more than half of the annotators chose it.
+      const chosen = order.filter((k) => labels.filter((l) => (l.data.labels ?? []).includes(k)).length * 2 > labels.length);
+      return { data: { labels: chosen.sort(), ...(attrs ? { attributes: attrs } : {}) }, method: 'per-class-majority' };
+    }
+    const vote = majorityVote(
+      labels.map((l) => ({ task: 't', annotator: l.annotator, label: l.data.label ?? '' })),
+      { tiePolicy: 'lowest' },
+    );
+    return { data: { label: vote.tasks[0]!.label ?? '', ...(attrs ? { attributes: attrs } : {}) }, method: 'majority-vote' };
+  },
+  summarize(data, schema) {
+    const names = classesOf(data).map((k) => className(schema, k));
+    return names.length ? names.join(', ') : 'no class';
+  },
+  objectCount: () => 1,
+};
