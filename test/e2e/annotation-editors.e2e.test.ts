@@ -1,5 +1,7 @@
-// In a real browser: an annotator draws polygons (with a hole), paints a mask, places keypoints and draws a
-// polyline with real pointer and keyboard events; the stored geometry is read back through the GraphQL API.
+// In a real browser: an annotator draws polygons (with a hole, a vertex inserted on an edge), paints a mask,
+// places keypoints (a skipped one later), draws a polyline and bounding boxes (resize, move, nudge, lock,
+// attributes, undo/redo) with real pointer and keyboard events; the stored geometry is read back through
+// the GraphQL API.
 // And the expert's review page: two disagreeing polygon labels overlaid, the expert picks one, the task is accepted.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +75,7 @@ describe('annotation editors in Chromium', () => {
         ],
       },
       polyline: { geometry: 'polyline', classes: CLASSES },
+      bbox: { geometry: 'bbox', classes: CLASSES, attributes: [{ key: 'occluded', name: 'Occluded', type: 'boolean' }] },
       review: { geometry: 'polygon', classes: CLASSES },
     };
     const batches: string[] = [];
@@ -122,7 +125,7 @@ describe('annotation editors in Chromium', () => {
       await page.mouse.move(...at(to), { steps: 20 });
       await page.mouse.up();
     };
-    return { page, assignmentId: claim.id!, click, drag };
+    return { page, assignmentId: claim.id!, click, drag, at };
   }
 
   async function submitAndRead(page: Page, assignmentId: string): Promise<{ objects: Array<Record<string, unknown>>; frame?: number }> {
@@ -134,7 +137,7 @@ describe('annotation editors in Chromium', () => {
   }
 
   it('polygon: clicks make vertices, a hole, a vertex drag with undo/redo; a self-intersecting polygon is flagged', async () => {
-    const { page, assignmentId, click, drag } = await openTask('polygon');
+    const { page, assignmentId, click, drag, at } = await openTask('polygon');
     const outline: Pt[] = [
       [40, 40],
       [200, 50],
@@ -152,7 +155,13 @@ describe('annotation editors in Chromium', () => {
     for (const p of hole) await click(p);
     await page.keyboard.press('Enter');
     expect(await page.getByTestId('object-list').locator('li').count()).toBe(1);
-    expect(await page.getByTestId('object-0').textContent()).toContain('1 hole');
+    expect(await page.getByTestId('object-0').textContent()).toContain('7 points, 1 hole');
+
+    // A double-click on an edge inserts a vertex there; undo takes it out again.
+    await page.mouse.dblclick(...at([120, 45]));
+    expect(await page.getByTestId('object-0').textContent()).toContain('8 points, 1 hole');
+    await page.keyboard.press('Control+z');
+    expect(await page.getByTestId('object-0').textContent()).toContain('7 points, 1 hole');
 
     await drag([200, 50], [240, 60]);
     await page.keyboard.press('Control+z');
@@ -221,6 +230,10 @@ describe('annotation editors in Chromium', () => {
     const before = await submitDraft(page);
     expect(before).toBeTruthy();
     await page.keyboard.press('v');
+    // The skipped keypoint is placed later: its name under the selected instance, then a click.
+    await page.getByTestId('object-action-keypoint-base').click();
+    await click([150, 120]);
+    expect(await page.getByTestId('object-0').textContent()).toContain('3/3 points');
 
     const data = await submitAndRead(page, assignmentId);
     expect(data.objects).toHaveLength(1);
@@ -229,7 +242,7 @@ describe('annotation editors in Chromium', () => {
     expect(object.points).toHaveLength(3);
     expectNear(object.points[0]!, [50, 50, 2]);
     expectNear(object.points[1]!, [100, 80, 2]);
-    expect(object.points[2]).toEqual([0, 0, 0]);
+    expectNear(object.points[2]!, [150, 120, 2]);
   });
 
   it('polyline: clicked points, Enter finishes, right-click deletes a vertex', async () => {
@@ -248,6 +261,46 @@ describe('annotation editors in Chromium', () => {
     expect(data.objects).toHaveLength(1);
     const object = data.objects[0] as { label: string; points: Pt[] };
     expectNear(object.points.flat(), [30, 200, 100, 150, 290, 60]);
+  });
+
+  it('bbox: boxes on the shared stage: draw, resize by a handle with undo/redo, move, nudge, per-box class and attributes, lock', async () => {
+    const { page, assignmentId, click, drag } = await openTask('bbox');
+    expect(await page.getByTestId('tool-box').getAttribute('aria-pressed')).toBe('true');
+    await drag([40, 40], [140, 120]);
+    await page.keyboard.press('2'); // hook for the next box
+    await drag([200, 100], [260, 200]);
+    expect(await page.getByTestId('object-list').locator('li').count()).toBe(2);
+    expect(await page.getByTestId('object-label-1').inputValue()).toBe('hook');
+
+    // Select box 1 and pull its bottom-right handle; undo, then redo.
+    await click([90, 80]);
+    await drag([140, 120], [160, 130]);
+    expect(await page.getByTestId('object-0').textContent()).toContain('120×90');
+    await page.keyboard.press('Control+z');
+    expect(await page.getByTestId('object-0').textContent()).toContain('100×80');
+    await page.keyboard.press('Control+Shift+Z');
+    expect(await page.getByTestId('object-0').textContent()).toContain('120×90');
+
+    // Box 2: moved by a drag, nudged one pixel right, marked occluded.
+    await drag([230, 150], [240, 140]);
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('object-1').getByRole('checkbox').check();
+
+    // A locked box does not move.
+    await page.getByTestId('object-lock-0').click();
+    await drag([90, 80], [20, 20]);
+    // Nor can its class be changed until it is unlocked.
+    expect(await page.getByTestId('object-label-0').isDisabled()).toBe(true);
+    await page.getByTestId('object-lock-0').click();
+    expect(await page.getByTestId('object-label-0').isDisabled()).toBe(false);
+
+    const data = await submitAndRead(page, assignmentId);
+    const objects = data.objects as Array<{ label: string; box: number[]; attributes?: Record<string, unknown> }>;
+    expect(objects.map((o) => o.label)).toEqual(['grasper', 'hook']);
+    expectNear(objects[0]!.box, [40, 40, 120, 90]);
+    expect(objects[0]!.attributes).toBeUndefined();
+    expectNear(objects[1]!.box, [211, 90, 60, 100]);
+    expect(objects[1]!.attributes).toEqual({ occluded: true });
   });
 
   it('review: two disagreeing polygon labels overlaid by agreement; the expert picks one and the task is accepted', async () => {

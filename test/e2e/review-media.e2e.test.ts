@@ -235,6 +235,7 @@ describe('expert review of video and volume labels in Chromium', () => {
     expect(await differ.getAttribute('data-frames')).toBe('25');
     await page.getByTestId('phases-consensus-row').waitFor();
     // The shared playhead: clicking a lane at 3/4 of its width moves the video there.
+    await page.getByTestId(`phases-lane-${benId}`).scrollIntoViewIfNeeded();
     const track = (await page.getByTestId(`phases-lane-${benId}`).boundingBox())!;
     await page.mouse.click(track.x + track.width * 0.75 + 1, track.y + track.height / 2);
     await expect.poll(async () => Number(await caption.getAttribute('data-frame')), { timeout: 15_000 }).toBe(45);

@@ -33,8 +33,10 @@ describe('batch lifecycle end to end', () => {
     annotators = [];
     for (const [i, name] of names.entries()) {
       const p = await register(stack, admin, name, ['ANNOTATOR'], [['laparoscopy', 3]]);
-      // Dee mislabels every third frame: those tasks disagree and go to the expert.
-      annotators.push({ ...p, name, answer: (k) => (i === 3 && k % 3 === 0 ? truth(k + 1) : truth(k)) });
+      // Every sixth frame each annotator gives a different class (Ann the right one), so those tasks disagree and
+      // go to the expert whoever labels them (how work spreads over annotators depends on timing). Dee also
+      // mislabels every third frame.
+      annotators.push({ ...p, name, answer: (k) => (k % 6 === 0 ? truth(k + i) : i === 3 && k % 3 === 0 ? truth(k + 1) : truth(k)) });
     }
     novice = await register(stack, admin, 'Nia Novice', ['ANNOTATOR'], [['laparoscopy', 1]]);
     expert = await register(stack, admin, 'Dr Eve Expert', ['EXPERT'], [], 'board-certified-surgeon');

@@ -13,7 +13,9 @@ const key = 'cli-test-secret-0123456789';
 
 function suture(args: string[], env: Record<string, string> = {}) {
   const { SUTURE_DEID_KEY: _ignored, ...base } = process.env;
-  const r = spawnSync(process.execPath, ['api/bin/suture.mjs', 'media', ...args], { cwd: root, encoding: 'utf8', env: { ...base, ...env } });
+const emptyDataDir = mkdtempSync(join(tmpdir(), 'suture-data-'));
+  // An empty data directory: no local install secret to fall back on unless a test gives one.
+  const r = spawnSync(process.execPath, ['api/bin/suture.mjs', 'media', ...args], { cwd: root, encoding: 'utf8', env: { ...base, SUTURE_DATA_DIR: emptyDataDir, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -48,6 +50,13 @@ describe('suture media', () => {
     const noKey = suture(['deidentify', join(dicom, 'CT_small.dcm'), join(dir, 'x.dcm')]);
     expect(noKey.code).not.toBe(0);
     expect(noKey.stderr).toContain('SUTURE_DEID_KEY is not set');
+    // A local install (`suture up`) keeps its secret in the data directory: no export by hand needed.
+    const installDir = mkdtempSync(join(tmpdir(), 'suture-install-'));
+    writeFileSync(join(installDir, 'secrets.json'), JSON.stringify({ deidKey: key }), { mode: 0o600 });
+    const local = suture(['deidentify', join(dicom, 'CT_small.dcm'), join(dir, 'local.dcm')], { SUTURE_DATA_DIR: installDir });
+    expect(local.code).toBe(0);
+    expect(suture(['deidentify', join(dicom, 'CT_small.dcm'), join(dir, 'explicit.dcm')], { SUTURE_DEID_KEY: key }).code).toBe(0);
+    expect(readFileSync(join(dir, 'local.dcm'))).toEqual(readFileSync(join(dir, 'explicit.dcm')));
     const truncated = suture(['deidentify', join(dicom, 'MR_truncated.dcm'), join(dir, 'y.dcm')], { SUTURE_DEID_KEY: key });
     expect(truncated.code).toBe(1);
     expect(truncated.stderr).toMatch(/TRUNCATED/);

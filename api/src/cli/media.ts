@@ -8,11 +8,12 @@ import { deidentifyFile, deriveDeidKeys, isMediaError, validateAndProbe, createT
 import { EnvelopeError, decryptToFile, parseEnvelopeRecord, parseMasterKey } from '@suture/workflows/media/envelope';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { createS3 } from '@suture/workflows/services/s3';
+import { existingLocalSecret, localDataDir } from './local-secrets.ts';
 
 const usage = `usage:
   suture media probe FILE              validate a file and print its probe as JSON
   suture media deidentify IN OUT       write a de-identified copy and print the report as JSON
-                                       (needs SUTURE_DEID_KEY, the project's de-identification secret)
+                                       (needs SUTURE_DEID_KEY, or the local install's secret from 'suture up')
   suture media restore-original ASSET_ID OUT
                                        decrypt an original kept by a RETAIN_ENCRYPTED campaign to OUT and
                                        verify its SHA-256 (needs DATABASE_URL, S3_BUCKET, S3_ACCESS_KEY_ID,
@@ -98,8 +99,9 @@ export async function run(argv: string[], env: Record<string, string | undefined
     }
     if (command === 'deidentify') {
       if (rest.length !== 2) return fail(`deidentify takes IN and OUT\n${usage}`, 2);
-      const secret = env.SUTURE_DEID_KEY;
-      if (!secret) return fail('SUTURE_DEID_KEY is not set: export the project de-identification secret (at least 16 characters) first.', 2);
+      // The environment's secret, or the one `suture up` generated for this local install.
+      const secret = env.SUTURE_DEID_KEY ?? existingLocalSecret(localDataDir(env), 'deidKey');
+      if (!secret) return fail('SUTURE_DEID_KEY is not set (and no local install secret was found): export the project de-identification secret (at least 16 characters) first.', 2);
       if (secret.length < 16) return fail('SUTURE_DEID_KEY is too short: use at least 16 characters.', 2);
       const [input, output] = rest as [string, string];
       if (input === output) return fail('IN and OUT must differ.', 2);

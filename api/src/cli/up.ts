@@ -3,8 +3,7 @@
 // when absent); Temporal is the CLI's dev server (SQLite file); S3 is s3rver on disk; the API, the
 // worker and the console run here. Set DATABASE_URL, TEMPORAL_ADDRESS or S3_ENDPOINT to use your own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import type { Services } from '../context.ts';
 import { jsonLogger } from '../server.ts';
 import { ensureDatabase, migrateDeploy } from './migrate.ts';
 import { seedDemo } from './seed.ts';
+import { localDataDir, localSecret } from './local-secrets.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -44,17 +44,6 @@ function waitForPort(port: number, host: string, timeoutMs: number): Promise<voi
   });
 }
 
-/** A secret generated once per installation and kept in .data/secrets.json (mode 600), never a default in code. */
-function localSecret(dataDir: string, name: string): string {
-  const file = join(dataDir, 'secrets.json');
-  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
-  if (!secrets[name]) {
-    secrets[name] = randomBytes(32).toString('base64url');
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  }
-  return secrets[name]!;
-}
-
 export function temporalCli(): string {
   const candidates = [process.env.TEMPORAL_CLI, join(homedir(), '.cache', 'suture', 'bin', 'temporal')];
   try {
@@ -69,7 +58,7 @@ export function temporalCli(): string {
 
 export async function run(argv: string[]): Promise<number> {
   const env = process.env;
-  const dataDir = env.SUTURE_DATA_DIR ?? join(repoRoot, '.data');
+  const dataDir = localDataDir(env);
   mkdirSync(dataDir, { recursive: true });
   const children: ChildProcess[] = [];
   const log = jsonLogger('up');

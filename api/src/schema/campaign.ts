@@ -39,7 +39,7 @@ builder.prismaObject('CampaignSkill', {
 });
 
 const AnnotatorMetricsRef = builder.objectRef<AnnotatorMetrics>('AnnotatorMetrics').implement({
-  description: 'Per-annotator figures; definitions in DESIGN.md (metric definitions).',
+  description: 'Per-annotator figures; definitions in README.md (Metric definitions).',
   fields: (t) => ({
     userId: t.exposeID('userId'),
     name: t.exposeString('name'),

@@ -1,4 +1,4 @@
-// Per-annotator metrics as DESIGN.md defines them. A read model: one query per figure family.
+// Per-annotator metrics as README.md (Metric definitions) defines them. A read model: one query per figure family.
 import type { Services } from '../context.ts';
 import { labelSchemaSchema, type LabelSchema } from '@suture/workflows/domain/label-schema';
 import { annotationType, mediaBoundsOf, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
