@@ -280,6 +280,17 @@ describe('ingest stage', () => {
     ).toEqual(['short:0', 'short:39', 'short:45', 'video:45']);
     // 1.0-3.0 s at 20 fps: source frames 20..59, exactly 40 proxy frames.
     expect(metadata.trim).toEqual({ startSeconds: 1, endSeconds: 3, firstSourceFrame: 20, lastSourceFrame: 59 });
+    // The API numbers frame tasks in source frames too: proxy frames 0 and 39 are source frames 20 and 59.
+    const numbered = await gql<{ t0: { sourceFrame: number | null }; t39: { sourceFrame: number | null } }>(
+      stack.apiUrl,
+      ops.token,
+      `query($a: ID!, $b: ID!) { t0: task(id: $a) { ... on Task { sourceFrame } } t39: task(id: $b) { ... on Task { sourceFrame } } }`,
+      {
+        a: (await stack.prisma.task.findFirstOrThrow({ where: { batchId: batch.createBatch.id, assetId: videoId, frameIndex: 0 } })).id,
+        b: (await stack.prisma.task.findFirstOrThrow({ where: { batchId: batch.createBatch.id, assetId: videoId, frameIndex: 39 } })).id,
+      },
+    );
+    expect([numbered.t0.sourceFrame, numbered.t39.sourceFrame]).toEqual([20, 59]);
     expect(metadata.proxy).toMatchObject({ frameCount: 40, fps: FPS });
 
     // The console's fields.

@@ -9,6 +9,10 @@ builder.prismaObject('Task', {
     status: t.exposeString('status'),
     round: t.exposeInt('round'),
     frameIndex: t.exposeInt('frameIndex', { nullable: true }),
+    sourceFrame: t.exposeInt('sourceFrame', {
+      nullable: true,
+      description: 'The frame in the uploaded source video (frameIndex counts frames of the proxy the workspace plays); set once the video is ingested.',
+    }),
     requiredLevel: t.exposeInt('requiredLevel'),
     prelabel: t.expose('prelabel', { type: 'JSON', nullable: true }),
     modelConfidence: t.exposeFloat('modelConfidence', { nullable: true }),

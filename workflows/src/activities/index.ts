@@ -12,8 +12,8 @@ import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runExport } from '../export/run.ts';
 import { standardFormatFor } from '../export/registry.ts';
-import { runPrelabel } from './prelabel.ts';
-import { deidentifyAsset } from './ingest.ts';
+import { readObject, runPrelabel } from './prelabel.ts';
+import { deidentifyAsset, derivativeKeyFor, sourceFrameOf, type ProxyFrameMap } from './ingest.ts';
 import type { TextDetector } from '../media/index.ts';
 import {
   STALLED_TASK_SECONDS,
@@ -138,6 +138,28 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     return nudged;
   }
 
+  /**
+   * Frame tasks of ingested videos get their frame's number in the uploaded source (what the API and the
+   * exports give out), from the video's frame index; the proxy frame stays what the workspace plays.
+   */
+  async function numberSourceFrames(batchId: string): Promise<void> {
+    const videos = await prisma.asset.findMany({
+      where: { kind: 'VIDEO', status: 'READY', tasks: { some: { batchId, frameIndex: { not: null }, sourceFrame: null } } },
+      select: { id: true, campaignId: true },
+    });
+    for (const video of videos) {
+      const map = JSON.parse(new TextDecoder().decode(await readObject(s3, config.bucket, derivativeKeyFor(video, 'frames.json')))) as ProxyFrameMap;
+      const tasks = await prisma.task.findMany({ where: { batchId, assetId: video.id, frameIndex: { not: null }, sourceFrame: null }, select: { id: true, frameIndex: true } });
+      const inRange = tasks.filter((t) => t.frameIndex! < map.frameCount);
+      if (inRange.length === 0) continue;
+      await prisma.$executeRaw`
+        UPDATE "Task" t SET "sourceFrame" = v.source
+        FROM unnest(${inRange.map((t) => t.id)}::uuid[], ${inRange.map((t) => sourceFrameOf(map, t.frameIndex!))}::int[]) AS v(id, source)
+        WHERE t.id = v.id`;
+      Context.current().heartbeat({ sourceFrames: video.id });
+    }
+  }
+
   return {
     async recordBatchStage(input: { batchId: string; stage: BatchStageName; qaRound: number }): Promise<void> {
       await prisma.$transaction(async (tx) => {
@@ -201,6 +223,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
             data: { tasks: pastEnd, reason: 'frame past the end of the video' },
           });
       });
+      await numberSourceFrames(input.batchId);
       return { ready, failed };
     },
 
