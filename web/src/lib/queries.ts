@@ -5,7 +5,7 @@ export const ASSIGNMENT_FIELDS = /* GraphQL */ `
   id kind status round leaseExpiresAt activeSeconds
   task {
     id frameIndex prelabel modelConfidence
-    asset { id url kind contentType metadata frameIndexUrl }
+    asset { id url kind contentType metadata frameIndexUrl spriteUrl volumeUrl }
     campaign { id name labelSchema guidelines guidelinesVersion }
   }
   latestAnnotation { id data version submitted }

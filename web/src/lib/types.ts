@@ -20,7 +20,7 @@ export interface DomainErrorResult {
   message: string;
 }
 
-export const geometryKinds = ['classification', 'bbox', 'polygon', 'mask', 'keypoints', 'polyline', 'phases', 'volume'] as const;
+export const geometryKinds = ['classification', 'bbox', 'polygon', 'mask', 'keypoints', 'polyline', 'track', 'phases', 'volume'] as const;
 export type GeometryKind = (typeof geometryKinds)[number];
 
 export interface LabelClass {
@@ -35,6 +35,12 @@ export interface LabelSchema {
   attributes?: Array<{ key: string; name: string; type: 'boolean' | 'enum' | 'number' | 'text'; options?: string[] }>;
   phases?: Array<{ key: string; name: string }>;
   keypoints?: string[];
+  /** Pairs of keypoint names joined by a bone. */
+  skeleton?: Array<[string, string]>;
+  keypointSigmas?: number[];
+  multiLabel?: boolean;
+  phaseOverlap?: boolean;
+  polylineTolerance?: number;
 }
 
 export interface QaSettings {
@@ -176,6 +182,10 @@ export interface Asset {
   metadata: Record<string, unknown>;
   /** frames.json of a READY video (proxy frame presentation times); absent where not selected. */
   frameIndexUrl?: string | null;
+  /** The timeline's sprite strip of a READY video (metadata.sprite: count, tileWidth, interval); absent where not selected. */
+  spriteUrl?: string | null;
+  /** The de-identified volume (.nii.gz) of a READY NIfTI asset; absent where not selected. */
+  volumeUrl?: string | null;
 }
 
 export type AssetStatus = 'AWAITING_UPLOAD' | 'QUARANTINED' | 'READY' | 'FAILED';

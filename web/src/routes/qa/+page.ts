@@ -9,7 +9,7 @@ const AUDITS = /* GraphQL */ `
       id qaRound stratum
       task {
         id status consensus consensusMethod agreement frameIndex
-        asset { id url kind contentType metadata frameIndexUrl }
+        asset { id url kind contentType metadata frameIndexUrl spriteUrl volumeUrl }
         campaign { id name labelSchema }
       }
       batch { id name }
