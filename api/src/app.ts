@@ -7,6 +7,7 @@ import type { Context, Services } from './context.ts';
 import { DomainError } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { graphqlGuard } from './graphql-guard.ts';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 export function createApp(services: Services, options: { corsOrigins?: string[]; introspection?: boolean } = {}): Express {
   const bearer = (request: Request): string | null => {
@@ -17,6 +18,10 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // GraphiQL from the API itself, its assets inlined (no CDN: hospital networks are often offline), and only
+    // where introspection is enabled, since it cannot work without it.
+    graphiql: options.introspection ? { title: 'Suture GraphQL' } : false,
+    renderGraphiQL,
     cors: options.corsOrigins?.length ? { origin: options.corsOrigins, credentials: true } : false,
     plugins: graphqlGuard({
       introspection: options.introspection ?? false,

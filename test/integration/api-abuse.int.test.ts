@@ -2,6 +2,9 @@
 // one request is at most one password guess, repeated failures wait longer and longer whether or not the
 // account exists, failed logins are audited, and anonymous callers get no introspection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '@suture/api/app';
 import { startStack, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, PASSWORD, register, type Person } from '../support/scenario.ts';
 
@@ -83,5 +86,32 @@ describe('API abuse', () => {
     // __typename is not introspection.
     const typename = await post(stack, { query: '{ me { __typename id } }' }, ann.token);
     expect(typename.body.errors).toBeUndefined();
+    // No GraphiQL page where introspection is off.
+    const page = await fetch(`${stack.apiUrl}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toMatch(/graphiql/i);
+  });
+
+  it('serves GraphiQL with its assets from the API itself where introspection is enabled, for signed-in callers only', async () => {
+    const app = createApp(stack.services, { introspection: true });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+      const html = await (await fetch(url, { headers: { accept: 'text/html' } })).text();
+      expect(html).toMatch(/Suture GraphQL/);
+      // Nothing is fetched from elsewhere: every script and stylesheet is inline.
+      expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+rel="stylesheet"[^>]+href="https?:/);
+      const introspect = async (token?: string) =>
+        (await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }),
+        }).then((r) => r.json())) as { data?: { __schema: { queryType: { name: string } } }; errors?: unknown[] };
+      expect((await introspect()).errors).toBeDefined();
+      expect((await introspect(ann.token)).data?.__schema.queryType.name).toBe('Query');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
