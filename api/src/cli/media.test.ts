@@ -13,7 +13,7 @@ const key = 'cli-test-secret-0123456789';
 
 function suture(args: string[], env: Record<string, string> = {}) {
   const { SUTURE_DEID_KEY: _ignored, ...base } = process.env;
-const emptyDataDir = mkdtempSync(join(tmpdir(), 'suture-data-'));
+  const emptyDataDir = mkdtempSync(join(tmpdir(), 'suture-data-'));
   // An empty data directory: no local install secret to fall back on unless a test gives one.
   const r = spawnSync(process.execPath, ['api/bin/suture.mjs', 'media', ...args], { cwd: root, encoding: 'utf8', env: { ...base, SUTURE_DATA_DIR: emptyDataDir, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

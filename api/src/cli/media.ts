@@ -101,7 +101,8 @@ export async function run(argv: string[], env: Record<string, string | undefined
       if (rest.length !== 2) return fail(`deidentify takes IN and OUT\n${usage}`, 2);
       // The environment's secret, or the one `suture up` generated for this local install.
       const secret = env.SUTURE_DEID_KEY ?? existingLocalSecret(localDataDir(env), 'deidKey');
-      if (!secret) return fail('SUTURE_DEID_KEY is not set (and no local install secret was found): export the project de-identification secret (at least 16 characters) first.', 2);
+      if (!secret)
+        return fail('SUTURE_DEID_KEY is not set (and no local install secret was found): export the project de-identification secret (at least 16 characters) first.', 2);
       if (secret.length < 16) return fail('SUTURE_DEID_KEY is too short: use at least 16 characters.', 2);
       const [input, output] = rest as [string, string];
       if (input === output) return fail('IN and OUT must differ.', 2);
