@@ -33,6 +33,7 @@ export async function startApiFromEnv(env: Record<string, string | undefined>): 
     config,
     log: jsonLogger('api'),
   };
+  const stopListening = await services.sessions.listen();
   const app = createApp(services, {
     corsOrigins: config.CORS_ORIGINS.split(',')
       .map((s) => s.trim())
@@ -48,6 +49,7 @@ export async function startApiFromEnv(env: Record<string, string | undefined>): 
     url: `http://${config.API_HOST}:${port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopListening();
       await connection.close();
       await prisma.$disconnect();
     },

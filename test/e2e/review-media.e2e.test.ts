@@ -16,6 +16,7 @@ import { bootstrapAdmin, CLASSES, PASSWORD, register, startBatch, uploadAsset, t
 import { launchChromium, startConsole } from '../support/web.ts';
 
 const NIFTI = '/work/shared/data/medical/nifti/anatomical.nii';
+const DICOM = '/work/shared/data/medical/dicom/CT_small.dcm';
 const DIMS: [number, number, number] = [33, 41, 25];
 const PHASES = [
   { key: 'prep', name: 'Preparation' },
@@ -58,7 +59,7 @@ describe('expert review of video and volume labels in Chromium', () => {
   let ben: Person;
   let expert: Person;
   let work: string;
-  const campaigns: Record<'phases' | 'volume' | 'empty', string> = { phases: '', volume: '', empty: '' };
+  const campaigns: Record<'phases' | 'volume' | 'empty' | 'dicom', string> = { phases: '', volume: '', empty: '', dicom: '' };
 
   async function campaignWithTask(kind: 'phases' | 'volume', name: string, schema: Record<string, unknown>, body: Buffer, contentType: string) {
     const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
@@ -135,6 +136,7 @@ describe('expert review of video and volume labels in Chromium', () => {
       ['phases', await campaignWithTask('phases', 'Phases review', { classes: CLASSES.map((k) => ({ key: k, name: k })), phases: PHASES }, video, 'video/mp4')],
       ['volume', await campaignWithTask('volume', 'Volume review', { classes: ORGANS }, nifti, 'application/x-nifti')],
       ['empty', await campaignWithTask('volume', 'Volume, maybe empty', { classes: ORGANS }, nifti, 'application/x-nifti')],
+      ['dicom', await campaignWithTask('volume', 'DICOM volume', { classes: ORGANS }, await readFile(DICOM), 'application/dicom')],
     ] as const;
     for (const [kind, { campaignId, batchId }] of made) {
       campaigns[kind] = campaignId;
@@ -308,18 +310,21 @@ describe('expert review of video and volume labels in Chromium', () => {
     expect(task.consensus).toEqual(canonical.ok ? canonical.value : null);
   });
 
-  it('volume: an annotator who finds nothing to mark submits an empty label', async () => {
-    const page = await signIn(ann, 'empty');
+  /** Ann claims the campaign's task in the console; the volume editor has loaded. */
+  async function openVolumeTask(campaignId: string, name: string) {
+    const page = await signIn(ann, name);
     await page.goto(`${web.url}/work`);
     await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-    await page.getByTestId('claim-campaign').selectOption(campaigns.empty);
+    await page.getByTestId('claim-campaign').selectOption(campaignId);
     await page.getByTestId('claim-next').click();
     await page.waitForURL(/\/work\/[0-9a-f-]{36}/);
     await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
     const assignmentId = new URL(page.url()).pathname.split('/').pop()!;
     await expect.poll(() => page.getByTestId('volume-slice').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
-    expect(await page.getByTestId('volume-nothing-to-mark').textContent()).toContain('nothing to mark');
+    return { page, assignmentId };
+  }
 
+  async function submitAndReadBack(page: Page, assignmentId: string): Promise<unknown> {
     await page.getByTestId('submit-annotation').click();
     await page.waitForURL((url) => url.pathname === '/work', { timeout: 30_000 });
     const read = await gql<{ assignment: { latestAnnotation?: { data: unknown; submitted: boolean }; message?: string } }>(
@@ -329,6 +334,29 @@ describe('expert review of video and volume labels in Chromium', () => {
       { id: assignmentId },
     );
     expect(read.assignment.latestAnnotation?.submitted, read.assignment.message).toBe(true);
-    expect(read.assignment.latestAnnotation!.data).toEqual({ dims: DIMS, segments: [] });
+    return read.assignment.latestAnnotation!.data;
+  }
+
+  it('volume: an annotator who finds nothing to mark submits an empty label', async () => {
+    const { page, assignmentId } = await openVolumeTask(campaigns.empty, 'empty');
+    expect(await page.getByTestId('volume-nothing-to-mark').textContent()).toContain('nothing to mark');
+    expect(await submitAndReadBack(page, assignmentId)).toEqual({ dims: DIMS, segments: [] });
+  });
+
+  it('DICOM: NiiVue opens the de-identified DICOM as a columns × rows × frames volume and a painted label passes its bounds', async () => {
+    const { page, assignmentId } = await openVolumeTask(campaigns.dicom, 'dicom');
+    expect(await page.getByTestId('volume-slice').getAttribute('data-dims')).toBe('128x128x1');
+    await page.getByTestId('volume-view-axial').click();
+    await page.getByTestId('volume-class-tumour').check();
+    const b = (await page.getByTestId('volume-canvas').boundingBox())!;
+    await page.mouse.move(b.x + b.width / 2 - 40, b.y + b.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2 + 40, b.y + b.height / 2, { steps: 10 });
+    await page.mouse.up();
+    await expect.poll(async () => Number(await page.getByTestId('volume-voxels-tumour').getAttribute('data-voxels'))).toBeGreaterThan(0);
+    const data = (await submitAndReadBack(page, assignmentId)) as { dims: number[]; segments: Array<{ label: string; rle: { counts: number[] } }> };
+    expect(data.dims).toEqual([128, 128, 1]);
+    expect(data.segments.map((s) => s.label)).toEqual(['tumour']);
+    expect(data.segments[0]!.rle.counts.reduce((a, c) => a + c, 0)).toBe(128 * 128);
   });
 });

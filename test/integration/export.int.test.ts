@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
@@ -239,6 +240,74 @@ describe('label exports on PostgreSQL and S3', () => {
     expect(frames.find((f) => f.proxy === 7)!.seconds).toBeCloseTo(307 / 25, 6);
     const again = await runExport(deps(), { campaignId, format: 'native' });
     expect((await download(again.key)).equals(bytes)).toBe(true);
+  });
+
+  it('writes a DICOM SEG of a volume task that references the de-identified DICOM in S3 and passes dciodvfy', async () => {
+    const campaign = await prisma.campaign.create({
+      data: { name: 'Volume campaign', labelSchema: { geometry: 'volume', classes: [{ key: 'brain', name: 'Brain' }] }, qaSettings: {}, guidelinesVersion: 1 },
+    });
+    const volumeBatch = await prisma.batch.create({ data: { campaignId: campaign.id, name: 'v1' } });
+    // emri_small.dcm: an Enhanced MR of 10 frames of 64 x 64, stored as ingest stores a de-identified DICOM.
+    const dicom = readFileSync(join(repoRoot, '..', 'shared', 'data', 'medical', 'dicom', 'emri_small.dcm'));
+    const asset = await prisma.asset.create({
+      data: {
+        campaignId: campaign.id,
+        kind: 'DICOM',
+        key: `q/${randomBytes(4).toString('hex')}`,
+        contentType: 'application/dicom',
+        status: 'READY',
+        metadata: { probe: { columns: 64, rows: 64, numberOfFrames: 10 } },
+      },
+    });
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `derived/${campaign.id}/${asset.id}/deidentified.dcm`, Body: dicom, ContentType: 'application/dicom' }));
+    // Brain: voxels 100-139 of frame 3 (x fastest: rows 1 and 2 of that frame).
+    const n = 64 * 64 * 10;
+    const start = 3 * 64 * 64 + 100;
+    await prisma.task.create({
+      data: {
+        batchId: volumeBatch.id,
+        campaignId: campaign.id,
+        assetId: asset.id,
+        status: 'ACCEPTED',
+        consensus: { dims: [64, 64, 10], segments: [{ label: 'brain', rle: { counts: [start, 40, n - start - 40] } }] },
+        consensusMethod: 'staple',
+        agreement: 0.9,
+        agreementMetric: 'dice',
+        acceptedAt: new Date(),
+      },
+    });
+    const exported = await runExport(deps(), { campaignId: campaign.id, batchId: volumeBatch.id, format: 'dicom-seg' });
+    expect(exported).toMatchObject({ key: `exports/${campaign.id}/${volumeBatch.id}/dicom-seg.zip`, items: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'suture-seg-'));
+    writeFileSync(join(dir, 'seg.zip'), await download(exported.key));
+    expect(spawnSync('unzip', ['-q', join(dir, 'seg.zip'), '-d', dir]).status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { instances: Array<{ file: string; asset: string }> };
+    expect(manifest.instances).toMatchObject([{ asset: asset.id }]);
+    const segPath = join(dir, manifest.instances[0]!.file);
+    const checked = spawnSync('dciodvfy', ['-new', segPath], { encoding: 'utf8' });
+    const report = `${checked.stdout}${checked.stderr}`;
+    expect(report).toContain('Segmentation');
+    expect(report.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+
+    // dcmjs as the workflows package has it (the test package does not depend on it).
+    const dcmjs = createRequire(join(repoRoot, 'workflows', 'package.json'))('dcmjs') as {
+      data: { DicomMessage: { readFile(b: ArrayBuffer): { dict: object } }; DicomMetaDictionary: { naturalizeDataset(d: object): Record<string, unknown> } };
+    };
+    const read = (b: Uint8Array) => dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(new Uint8Array(b).buffer).dict);
+    const seg = read(readFileSync(segPath));
+    const src = read(dicom);
+    expect(seg).toMatchObject({ Modality: 'SEG', NumberOfFrames: 1, StudyInstanceUID: src.StudyInstanceUID });
+    expect(seg.ReferencedSeriesSequence).toMatchObject([
+      { SeriesInstanceUID: src.SeriesInstanceUID, ReferencedInstanceSequence: [{ ReferencedSOPInstanceUID: src.SOPInstanceUID }] },
+    ]);
+    const frame = (seg.PerFrameFunctionalGroupsSequence as Array<Record<string, Array<Record<string, Array<Record<string, unknown>>>>>>)[0]!;
+    expect(frame.DerivationImageSequence![0]!.SourceImageSequence![0]).toMatchObject({ ReferencedSOPInstanceUID: src.SOPInstanceUID, ReferencedFrameNumber: 4 });
+    const bits = new Uint8Array((seg.PixelData as ArrayBuffer[])[0]!);
+    const set = Array.from({ length: 64 * 64 }, (_, p) => (bits[p >> 3]! >> (p & 7)) & 1).flatMap((v, p) => (v ? [p] : []));
+    expect(set).toEqual(Array.from({ length: 40 }, (_, k) => 100 + k));
+
+    // The NIfTI label map refuses a DICOM volume and says which format to use.
+    await expect(runExport(deps(), { campaignId: campaign.id, batchId: volumeBatch.id, format: 'nifti' })).rejects.toThrow(/use DICOM SEG/);
   });
 
   it('refuses a format that does not hold the campaign kind, naming the ones that do', async () => {

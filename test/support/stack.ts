@@ -82,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (level === 'error' || process.env.SUTURE_TEST_TRACE) console.error(JSON.stringify({ level, message, ...fields }));
     },
   };
+  const stopListening = await services.sessions.listen();
   const app = createApp(services);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -142,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopListening();
       if (workerHandle) {
         workerHandle.worker.shutdown();
         await workerRun;

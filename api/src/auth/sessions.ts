@@ -1,7 +1,8 @@
 // Bearer-token sessions. Only the token's SHA-256 is stored; lookups are cached briefly per process
 // because every request authenticates and the claim path is hot.
 import { createHash, randomBytes } from 'node:crypto';
-import type { PrismaClient, Role } from '@suture/db';
+import type { PoolClient } from 'pg';
+import { poolOf, type PrismaClient, type Role } from '@suture/db';
 import { FailureThrottle, LOGIN_THROTTLE } from './throttle.ts';
 
 export interface AuthUser {
@@ -12,6 +13,7 @@ export interface AuthUser {
 }
 
 const CACHE_MS = 15_000;
+const REVOKED_CHANNEL = 'suture_sessions_revoked';
 
 export class SessionStore {
   private readonly cache = new Map<string, { user: AuthUser | null; until: number; expiresAt: number }>();
@@ -40,6 +42,59 @@ export class SessionStore {
     const tokenHash = SessionStore.hash(token);
     this.cache.delete(tokenHash);
     await this.prisma.session.deleteMany({ where: { tokenHash } });
+  }
+
+  /**
+   * Ends every session of a user (deactivation, role change, password reset) in the database, in this
+   * process's cache, and, through PostgreSQL NOTIFY on commit, in the cache of every other API process.
+   */
+  async revokeUser(tx: Pick<PrismaClient, '$executeRaw'>, userId: string): Promise<number> {
+    const removed = await tx.$executeRaw`DELETE FROM "Session" WHERE "userId" = ${userId}::uuid`;
+    await tx.$executeRaw`SELECT pg_notify(${REVOKED_CHANNEL}, ${userId})`;
+    this.evictUser(userId);
+    return removed;
+  }
+
+  /** Drops the cached sessions of a user (this process only). */
+  evictUser(userId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.user?.id === userId) this.cache.delete(hash);
+  }
+
+  /**
+   * Listens for revocations made by other processes, so that a deactivated user's cached session ends at
+   * once everywhere rather than when its cache entry runs out. Returns a function that stops listening.
+   */
+  async listen(): Promise<() => Promise<void>> {
+    const pool = poolOf(this.prisma);
+    if (!pool) throw new Error('SessionStore.listen needs a Prisma client made by createPrisma');
+    let stopped = false;
+    let client: PoolClient | undefined;
+    const connect = async (): Promise<void> => {
+      const c = await pool.connect();
+      c.on('notification', (n) => {
+        if (n.channel === REVOKED_CHANNEL && n.payload) this.evictUser(n.payload);
+      });
+      c.on('error', () => {
+        // Revocations may be missed while the connection is down: trust no cached session, and listen again.
+        this.cache.clear();
+        c.release(true);
+        if (!stopped) setTimeout(() => void connect().catch(() => this.cache.clear()), 1_000);
+      });
+      await c.query(`LISTEN ${REVOKED_CHANNEL}`);
+      client = c;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      const c = client;
+      client = undefined;
+      if (!c) return;
+      try {
+        await c.query(`UNLISTEN ${REVOKED_CHANNEL}`);
+      } finally {
+        c.release();
+      }
+    };
   }
 
   async resolve(token: string): Promise<AuthUser | null> {

@@ -153,7 +153,10 @@ export async function run(argv: string[]): Promise<number> {
   const apiPort = Number(env.API_PORT ?? 4000);
   // A local install: introspection for signed-in developers, unless the environment says otherwise.
   const app = createApp(services, { introspection: (env.GRAPHQL_INTROSPECTION ?? 'on') === 'on' });
-  await new Promise<void>((resolve) => app.listen(apiPort, '127.0.0.1', () => resolve()));
+  const stopListening = await services.sessions.listen();
+  const apiServer = await new Promise<import('node:http').Server>((resolve) => {
+    const server = app.listen(apiPort, '127.0.0.1', () => resolve(server));
+  });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   // The console (built by scripts/up.sh).
@@ -178,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  Console:     ${webUrl ?? '(not built)'}`);
   console.log(`  GraphQL:     ${apiUrl}/graphql`);
   console.log(`  Temporal UI: ${temporalUi ?? '(external cluster)'}`);
-  console.log(`  Data:        ${dataDir}${created ? ' (demo campaign created)' : ''}`);
+  console.log(`  Data:        ${dataDir}${created ? ' (demo campaigns created, one per annotation type)' : ''}`);
   if (logins.length) {
     console.log(`  Demo logins (also in ${join(dataDir, 'demo-logins.json')}):`);
     for (const l of logins) console.log(`    ${l.role.padEnd(22)} ${l.email.padEnd(22)} ${l.password}`);
@@ -189,7 +192,18 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  // The worker drains on the same signal by itself (its default shutdown signals).
+  // A second Ctrl+C or SIGTERM while draining stops at once: nothing may hold the ports.
+  const force = () => {
+    stopAll();
+    process.exit(130);
+  };
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  console.log('Stopping (again to stop at once)...');
+  // The port is freed first; the worker drains on the same signal by itself (its default shutdown signals).
+  apiServer.closeAllConnections();
+  await new Promise<void>((resolve) => apiServer.close(() => resolve()));
+  await stopListening();
   await workerRun;
   stopAll();
   await connection.close();

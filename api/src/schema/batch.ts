@@ -40,7 +40,8 @@ builder.prismaObject('Asset', {
     }),
     volumeUrl: t.string({
       nullable: true,
-      description: 'Short-lived URL of the de-identified volume (NIfTI, gzipped) of a READY NIfTI asset, for the volume editor; null otherwise',
+      description:
+        'Short-lived URL of the de-identified volume (NIfTI, gzipped) of a READY NIfTI asset, or of a READY grey DICOM as NIfTI (columns × rows × frames), for the volume editor; null otherwise',
       resolve: (a, _args, ctx) => volumeUrl(ctx.services, a),
     }),
     trimStartSeconds: t.exposeFloat('trimStartSeconds', { nullable: true }),

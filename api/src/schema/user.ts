@@ -1,5 +1,16 @@
 import { builder } from './builder.ts';
-import { login, registerUser, setUserSkill, upsertSkill, grantCredential } from '../services/admin.ts';
+import {
+  changeOwnPassword,
+  grantCredential,
+  login,
+  registerUser,
+  resetPassword,
+  revokeUserSessions,
+  setUserActive,
+  setUserRoles,
+  setUserSkill,
+  upsertSkill,
+} from '../services/admin.ts';
 
 export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'] as const });
 
@@ -10,6 +21,9 @@ builder.prismaObject('User', {
     name: t.exposeString('name'),
     email: t.exposeString('email', { authScopes: (user, _args, ctx) => user.id === ctx.user?.id || (ctx.user?.roles.some((r) => r === 'ADMIN' || r === 'OPS_MANAGER') ?? false) }),
     roles: t.field({ type: [RoleEnum], resolve: (u) => u.roles }),
+    active: t.exposeBoolean('active', {
+      authScopes: (user, _args, ctx) => user.id === ctx.user?.id || (ctx.user?.roles.some((r) => r === 'ADMIN' || r === 'OPS_MANAGER') ?? false),
+    }),
     skills: t.relation('skills'),
     credentials: t.relation('credentials'),
   }),
@@ -95,6 +109,40 @@ builder.mutationFields((t) => ({
     args: { userId: t.arg.id(), skillKey: t.arg.string(), level: t.arg.int() },
     resolve: async (query, _root, args, ctx) =>
       ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: await setUserSkill(ctx.services, ctx.user, String(args.userId), args.skillKey, args.level) } }),
+  }),
+  setUserActive: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'User',
+    errors: {},
+    description: 'Deactivates (or reactivates) an account; deactivation ends its sessions in every API process at once.',
+    args: { userId: t.arg.id(), active: t.arg.boolean() },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: await setUserActive(ctx.services, ctx.user, String(args.userId), args.active) } }),
+  }),
+  setUserRoles: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'User',
+    errors: {},
+    description: "Replaces an account's roles; role pairs that break separation of duties are refused; its sessions end.",
+    args: { userId: t.arg.id(), roles: t.arg({ type: [RoleEnum] }) },
+    resolve: async (query, _root, args, ctx) =>
+      ctx.services.prisma.user.findUniqueOrThrow({ ...query, where: { id: await setUserRoles(ctx.services, ctx.user, String(args.userId), [...args.roles]) } }),
+  }),
+  revokeUserSessions: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).int({
+    errors: { directResult: false },
+    description: 'Ends every session of an account; returns how many ended.',
+    args: { userId: t.arg.id() },
+    resolve: (_root, args, ctx) => revokeUserSessions(ctx.services, ctx.user, String(args.userId)),
+  }),
+  resetPassword: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).string({
+    errors: { directResult: false },
+    description: 'Gives an account a new random password, returned once (hand it over out of band); its sessions end.',
+    args: { userId: t.arg.id() },
+    resolve: (_root, args, ctx) => resetPassword(ctx.services, ctx.user, String(args.userId)),
+  }),
+  changePassword: t.withAuth({ authenticated: true }).string({
+    errors: { directResult: false },
+    description: 'Changes your own password; every session ends and a new token for this one is returned.',
+    args: { currentPassword: t.arg.string(), newPassword: t.arg.string() },
+    resolve: (_root, args, ctx) => changeOwnPassword(ctx.services, ctx.user, args.currentPassword, args.newPassword, ctx.token),
   }),
   grantCredential: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'User',

@@ -58,9 +58,28 @@ const registerSchema = z.object({
   roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
 });
 
+/**
+ * Role pairs one person may not hold, because each role checks the other's work: an annotator who is also an
+ * adjudicator could settle disagreements about labels like their own, and finance approves the pay of
+ * annotators, experts and auditors.
+ */
+export const CONFLICTING_ROLES: ReadonlyArray<readonly [Role, Role, string]> = [
+  ['ANNOTATOR', 'EXPERT', 'an expert adjudicates annotators’ labels'],
+  ['FINANCE', 'ANNOTATOR', 'finance approves annotators’ pay'],
+  ['FINANCE', 'EXPERT', 'finance approves experts’ pay'],
+  ['FINANCE', 'QA_AUDITOR', 'finance approves auditors’ pay'],
+];
+
+/** Refuses role sets that break separation of duties, and roles the actor may not hand out. */
+function assertRolesAllowed(actor: AuthUser, roles: readonly Role[]): void {
+  if (roles.includes('ADMIN') && !actor.roles.includes('ADMIN')) throw new DomainError('FORBIDDEN', 'only an admin can grant the admin role');
+  const problems = CONFLICTING_ROLES.filter(([a, b]) => roles.includes(a) && roles.includes(b)).map(([a, b, why]) => `${a} and ${b} cannot be held together (${why})`);
+  if (problems.length) throw new InvalidInputError('these roles break separation of duties', problems);
+}
+
 export async function registerUser(services: Services, actor: AuthUser, input: unknown): Promise<string> {
   const data = parseOrThrow(registerSchema, input, 'user');
-  if (data.roles.includes('ADMIN') && !actor.roles.includes('ADMIN')) throw new DomainError('FORBIDDEN', 'only an admin can create admins');
+  assertRolesAllowed(actor, data.roles as Role[]);
   const exists = await services.prisma.user.findUnique({ where: { email: data.email }, select: { id: true } });
   if (exists) throw new DomainError('CONFLICT', 'a user with this email exists');
   const passwordHash = await hashPassword(data.password);
@@ -69,6 +88,85 @@ export async function registerUser(services: Services, actor: AuthUser, input: u
     await appendAudit(tx, { actorId: actor.id, action: 'user.registered', entityType: 'User', entityId: user.id, data: { roles: data.roles } });
     return user.id;
   });
+}
+
+/** Who may change another account: admins anyone, ops managers anyone but admins; nobody themselves here. */
+async function managedUser(tx: Prisma.TransactionClient, actor: AuthUser, userId: string) {
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true, roles: true, active: true } });
+  if (!user) throw new NotFoundError('user');
+  if (user.id === actor.id) throw new DomainError('FORBIDDEN', 'you cannot change your own account here; another admin must');
+  if (user.roles.includes('ADMIN') && !actor.roles.includes('ADMIN')) throw new DomainError('FORBIDDEN', 'only an admin can change an admin');
+  return user;
+}
+
+/** Deactivates (or reactivates) an account; deactivation ends its sessions everywhere at once. */
+export async function setUserActive(services: Services, actor: AuthUser, userId: string, active: boolean): Promise<string> {
+  return services.prisma.$transaction(async (tx) => {
+    const user = await managedUser(tx, actor, userId);
+    if (user.active === active) return user.id;
+    await tx.user.update({ where: { id: user.id }, data: { active } });
+    const sessions = active ? 0 : await services.sessions.revokeUser(tx, user.id);
+    await appendAudit(tx, {
+      actorId: actor.id,
+      action: active ? 'user.reactivated' : 'user.deactivated',
+      entityType: 'User',
+      entityId: user.id,
+      data: { sessionsEnded: sessions },
+    });
+    return user.id;
+  });
+}
+
+/** Replaces an account's roles (separation of duties checked); its sessions end so the new roles apply at once. */
+export async function setUserRoles(services: Services, actor: AuthUser, userId: string, roles: Role[]): Promise<string> {
+  if (roles.length === 0) throw new InvalidInputError('give at least one role');
+  assertRolesAllowed(actor, roles);
+  return services.prisma.$transaction(async (tx) => {
+    const user = await managedUser(tx, actor, userId);
+    await tx.user.update({ where: { id: user.id }, data: { roles: [...new Set(roles)] } });
+    await services.sessions.revokeUser(tx, user.id);
+    await appendAudit(tx, { actorId: actor.id, action: 'user.roles-changed', entityType: 'User', entityId: user.id, data: { from: user.roles, to: [...new Set(roles)] } });
+    return user.id;
+  });
+}
+
+/** Ends every session of an account (a lost laptop, a shared screen). */
+export async function revokeUserSessions(services: Services, actor: AuthUser, userId: string): Promise<number> {
+  return services.prisma.$transaction(async (tx) => {
+    const user = await managedUser(tx, actor, userId);
+    const ended = await services.sessions.revokeUser(tx, user.id);
+    await appendAudit(tx, { actorId: actor.id, action: 'user.sessions-revoked', entityType: 'User', entityId: user.id, data: { sessionsEnded: ended } });
+    return ended;
+  });
+}
+
+/** Sets a new password for another account (a reset): a random one-time password is returned once, sessions end. */
+export async function resetPassword(services: Services, actor: AuthUser, userId: string): Promise<string> {
+  const password = randomBytes(12).toString('base64url');
+  const passwordHash = await hashPassword(password);
+  await services.prisma.$transaction(async (tx) => {
+    const user = await managedUser(tx, actor, userId);
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await services.sessions.revokeUser(tx, user.id);
+    await appendAudit(tx, { actorId: actor.id, action: 'user.password-reset', entityType: 'User', entityId: user.id });
+  });
+  return password;
+}
+
+/** A user changes their own password: the current one is checked, and every other session ends. */
+export async function changeOwnPassword(services: Services, user: AuthUser, current: string, next: string, keepToken: string | null): Promise<string> {
+  const parsed = registerSchema.shape.password.safeParse(next);
+  if (!parsed.success) throw new InvalidInputError(parsed.error.issues[0]?.message ?? 'the new password is not acceptable');
+  const stored = await services.prisma.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
+  if (!(await verifyPassword(current, stored.passwordHash))) throw new DomainError('UNAUTHENTICATED', 'the current password is wrong');
+  const passwordHash = await hashPassword(next);
+  await services.prisma.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await services.sessions.revokeUser(tx, user.id);
+    await appendAudit(tx, { actorId: user.id, action: 'user.password-changed', entityType: 'User', entityId: user.id });
+  });
+  // The session that made the change goes on: a fresh one replaces it.
+  return keepToken ? (await services.sessions.create(user.id)).token : '';
 }
 
 export async function upsertSkill(services: Services, actor: AuthUser, key: string, name: string): Promise<string> {
@@ -95,9 +193,11 @@ export async function setUserSkill(services: Services, actor: AuthUser, userId: 
 
 export async function grantCredential(services: Services, actor: AuthUser, userId: string, kind: string, issuer: string, expiresAt: Date | null): Promise<string> {
   if (!kind.trim() || !issuer.trim()) throw new InvalidInputError('credential kind and issuer are required');
+  if (userId === actor.id) throw new DomainError('FORBIDDEN', 'you cannot grant yourself a credential; another admin or ops manager must');
   return services.prisma.$transaction(async (tx) => {
-    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true, roles: true } });
     if (!user) throw new NotFoundError('user');
+    if (!user.roles.includes('EXPERT')) throw new InvalidInputError('review credentials are for experts: give the user the EXPERT role first');
     await tx.credential.upsert({ where: { userId_kind: { userId, kind } }, create: { userId, kind, issuer, expiresAt }, update: { issuer, expiresAt, verifiedAt: new Date() } });
     await appendAudit(tx, { actorId: actor.id, action: 'user.credential-granted', entityType: 'User', entityId: userId, data: { kind } });
     return userId;

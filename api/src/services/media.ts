@@ -150,10 +150,16 @@ export function spriteUrl(services: Services, asset: AssetForUrls): Promise<stri
   return derivativeUrl(services, metadataOf(asset).sprite ? videoDerivativeKey(asset, 'sprite.jpg') : null);
 }
 
-/** The de-identified NIfTI volume (deidentified.nii.gz, beside its display slice) of a READY NIfTI asset, for volume editors. */
+/**
+ * The volume of a READY NIfTI or DICOM asset for volume editors, beside its display slice: the de-identified
+ * NIfTI (deidentified.nii.gz), or the de-identified DICOM's frames as NIfTI (metadata.volume, columns × rows ×
+ * frames; DICOM ingested before it, or colour or undecodable DICOM, have none).
+ */
 export function volumeUrl(services: Services, asset: AssetForUrls): Promise<string | null> {
-  if (asset.status !== 'READY' || asset.kind !== 'NIFTI' || !asset.derivativeKey) return Promise.resolve(null);
-  return derivativeUrl(services, `${asset.derivativeKey.slice(0, asset.derivativeKey.lastIndexOf('/') + 1)}deidentified.nii.gz`);
+  if (asset.status !== 'READY' || !asset.derivativeKey) return Promise.resolve(null);
+  const name = asset.kind === 'NIFTI' ? 'deidentified.nii.gz' : asset.kind === 'DICOM' && metadataOf(asset).volume === 'volume.nii.gz' ? 'volume.nii.gz' : null;
+  if (!name) return Promise.resolve(null);
+  return derivativeUrl(services, `${asset.derivativeKey.slice(0, asset.derivativeKey.lastIndexOf('/') + 1)}${name}`);
 }
 
 /** frames.json of a READY video: each proxy frame's presentation time and the source frame it shows. */

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +20,7 @@ import type { Asset, AssetKind, Prisma, PrismaClient } from '@suture/db';
 import { mediaPolicyProblems, mediaPolicySchema, type MediaPolicy } from '../domain/media-policy.ts';
 import { encryptFileStream, type EnvelopeRecord } from '../media/envelope.ts';
 import { appendAudit } from '../services/audit-log.ts';
+import { dicomVolumeNifti } from '../media/dicom/volume.ts';
 import {
   MediaError,
   deidentifyFile,
@@ -63,6 +65,8 @@ export const derivativeKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>, name: 
 export const originalKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>): string => `originals/${asset.campaignId}/${asset.id}/original.enc`;
 
 const kindOfProbe: Record<string, AssetKind> = { dicom: 'DICOM', nifti: 'NIFTI', video: 'VIDEO', image: 'IMAGE' };
+/** The de-identified DICOM as a NIfTI volume for the browser's viewer, beside its display slice (metadata.volume names it). */
+export const DICOM_VOLUME = 'volume.nii.gz';
 const extension: Record<AssetKind, string> = { DICOM: 'dcm', NIFTI: 'nii.gz', VIDEO: 'mp4', IMAGE: 'png' };
 /** Seconds between frames scanned for burned-in text (the media library's default). */
 const TEXT_SCAN_INTERVAL = 1;
@@ -462,6 +466,15 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
       } catch (error) {
         if (!(error instanceof MediaError)) throw error;
         extra.displayError = error.code;
+      }
+      // The volume viewer's copy: columns × rows × frames as NIfTI (grey objects that decode; else none).
+      try {
+        await writeFile(join(dir, DICOM_VOLUME), gzipSync(await dicomVolumeNifti(file)));
+        uploads.push({ name: DICOM_VOLUME, path: join(dir, DICOM_VOLUME), contentType: 'application/gzip' });
+        extra.volume = DICOM_VOLUME;
+      } catch (error) {
+        if (!(error instanceof MediaError)) throw error;
+        extra.volumeError = error.code;
       }
     } else if (kind === 'NIFTI') {
       const volume = await readNifti(deidentified);

@@ -76,4 +76,27 @@ export interface AnnotationType<D = unknown> {
    * for kinds that name no video frames (classification, volume).
    */
   mapFrames?(data: D, map: (frame: number) => number): D;
+  /**
+   * Pre-labelling: turns a model's raw outputs on one image into a payload of this kind (it must pass
+   * `payload(ctx)`) and the task's confidence in [0, 1]. `describe` states the model convention; the module's
+   * header documents it. Throws PrelabelMismatchError when the outputs do not fit the convention. Absent for
+   * kinds with no pre-label decoder.
+   */
+  prelabel?: Prelabeler<D>;
+}
+
+/** One output tensor of a pre-labelling model: its values (row-major) and its shape. */
+export interface ModelOutput {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+export interface Prelabeler<D> {
+  /** The model convention in one line, for notes ("first output: one logit per class ..."). */
+  describe: string;
+  /**
+   * `outputs` in the model's output order; `ctx.media` holds the image size; `input` is the size of the
+   * image the model was given (its input tensor's H and W).
+   */
+  decode(outputs: Readonly<Record<string, ModelOutput>>, ctx: AnnotationContext, input: { width: number; height: number }): { data: D; confidence: number };
 }

@@ -258,9 +258,29 @@ describe('mapFrames (proxy -> source frames for exports)', () => {
   });
 
   it('maps track keyframes and keeps their flags', () => {
-    const data = { tracks: [{ id: 1, label: 'x', keyframes: [{ frame: 0, box: [0, 0, 1, 1] }, { frame: 5, box: [0, 0, 1, 1], outside: true }] }] };
+    const data = {
+      tracks: [
+        {
+          id: 1,
+          label: 'x',
+          keyframes: [
+            { frame: 0, box: [0, 0, 1, 1] },
+            { frame: 5, box: [0, 0, 1, 1], outside: true },
+          ],
+        },
+      ],
+    };
     expect(annotationType('track').mapFrames!(data, map)).toEqual({
-      tracks: [{ id: 1, label: 'x', keyframes: [{ frame: 100, box: [0, 0, 1, 1] }, { frame: 110, box: [0, 0, 1, 1], outside: true }] }],
+      tracks: [
+        {
+          id: 1,
+          label: 'x',
+          keyframes: [
+            { frame: 100, box: [0, 0, 1, 1] },
+            { frame: 110, box: [0, 0, 1, 1], outside: true },
+          ],
+        },
+      ],
     });
   });
 

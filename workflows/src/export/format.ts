@@ -75,6 +75,8 @@ export interface ExportSource {
   frames(asset: ExportAsset): Promise<FrameMapping>;
   /** The raw header (348 or 540 bytes, decompressed) of the asset's de-identified NIfTI volume. */
   niftiHeader(asset: ExportAsset): Promise<Uint8Array>;
+  /** The asset's de-identified DICOM file up to its pixel data (preamble, File Meta and every element before it). */
+  dicomHeader(asset: ExportAsset): Promise<Uint8Array>;
 }
 
 export type ExportChunk = string | Uint8Array;
@@ -89,6 +91,8 @@ export interface ExportFormat {
   contentType: string;
   /** Kinds for which this is the standard format written beside the native export when a batch completes. */
   standardFor?: readonly GeometryKind[];
+  /** The media it reads, when it reads one kind only (a NIfTI label map needs NIfTI volumes); absent = any. */
+  assetKinds?: readonly AssetKind[];
   write(source: ExportSource): AsyncIterable<ExportChunk>;
 }
 

@@ -1,16 +1,17 @@
 // The registry of export formats: id -> module. The export pipeline (run.ts), the worker's completeBatch,
 // the API and the CLI ask it; adding a format is one module here and nothing else.
 import type { GeometryKind } from '../domain/label-schema.ts';
-import { ExportError, type ExportFormat } from './format.ts';
+import { ExportError, type AssetKind, type ExportFormat } from './format.ts';
 import { coco } from './formats/coco.ts';
 import { cvat } from './formats/cvat.ts';
+import { dicomSeg } from './formats/dicom-seg.ts';
 import { mot } from './formats/mot.ts';
 import { native } from './formats/native.ts';
 import { nifti } from './formats/nifti.ts';
 import { phasesCsv } from './formats/phases-csv.ts';
 import { yoloDetect, yoloSegment } from './formats/yolo.ts';
 
-export const exportFormats: readonly ExportFormat[] = [native, coco, yoloDetect, yoloSegment, cvat, mot, phasesCsv, nifti];
+export const exportFormats: readonly ExportFormat[] = [native, coco, yoloDetect, yoloSegment, cvat, mot, phasesCsv, nifti, dicomSeg];
 
 const byId = new Map(exportFormats.map((f) => [f.id, f]));
 
@@ -26,9 +27,15 @@ export function formatsFor(kind: GeometryKind): ExportFormat[] {
   return exportFormats.filter((f) => f.kinds.includes(kind));
 }
 
-/** The standard format written beside the native export when a batch completes; null when none fits the kind. */
-export function standardFormatFor(kind: GeometryKind): ExportFormat | null {
-  return exportFormats.find((f) => f.standardFor?.includes(kind)) ?? null;
+/**
+ * The standard format written beside the native export when a batch completes; null when none fits. A kind
+ * may have one per kind of media (volumes: NIfTI label maps for NIfTI assets, DICOM SEG for DICOM assets):
+ * pass the batch's asset kind to choose; without it, the first standard format of the kind.
+ */
+export function standardFormatFor(kind: GeometryKind, assetKind?: AssetKind | null): ExportFormat | null {
+  const standard = exportFormats.filter((f) => f.standardFor?.includes(kind));
+  if (!assetKind) return standard[0] ?? null;
+  return standard.find((f) => !f.assetKinds || f.assetKinds.includes(assetKind)) ?? null;
 }
 
 /** The format, checked against the campaign's kind: FORMAT_MISMATCH says which formats fit instead. */
@@ -44,4 +51,4 @@ export function exportFormatFor(id: string, kind: GeometryKind): ExportFormat {
   return f;
 }
 
-export { ExportError, type ExportFormat } from './format.ts';
+export { ExportError, type AssetKind, type ExportFormat } from './format.ts';

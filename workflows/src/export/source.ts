@@ -9,6 +9,8 @@ import type { PrismaClient } from '@suture/db';
 import { derivativeKeyFor, type ProxyFrameMap } from '../activities/ingest.ts';
 import { mediaBoundsOf } from '../annotation/media-bounds.ts';
 import { labelSchemaSchema } from '../domain/label-schema.ts';
+import { MediaError } from '../media/errors.ts';
+import { readDicom } from '../media/dicom/parse.ts';
 import { ExportError, identityFrames, type AssetKind, type ExportAsset, type ExportSource, type ExportTask, type FrameMapping } from './format.ts';
 import { frameMappingOf } from './frames.ts';
 
@@ -155,6 +157,15 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
       }
       return new Uint8Array(Buffer.concat(chunks));
     },
+    async dicomHeader(asset) {
+      if (asset.kind !== 'DICOM') throw new ExportError('FORMAT_MISMATCH', `asset ${asset.id} is ${asset.kind.toLowerCase()}, not a DICOM file`);
+      const body = await readObject(derivativeKeyFor({ campaignId: campaign!.id, id: asset.id }, 'deidentified.dcm'), `the de-identified DICOM of asset ${asset.id}`);
+      try {
+        return await dicomHeaderOf(body as AsyncIterable<Uint8Array>);
+      } finally {
+        body.destroy();
+      }
+    },
   };
 }
 
@@ -170,4 +181,34 @@ function exportAsset(a: { id: string; kind: string; metadata: unknown }): Export
     frameCount: bounds.frameCount ?? null,
     volume: bounds.volume ?? null,
   };
+}
+
+/**
+ * The bytes of a DICOM file before its pixel data, read from a stream that is left as soon as they are in
+ * (a volume's pixels may be hundreds of MB). A deflated file is read whole: its offsets are not the file's.
+ */
+export async function dicomHeaderOf(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  let tryAt = 64 * 1024;
+  const attempt = (bytes: Uint8Array, whole: boolean): Uint8Array | null => {
+    try {
+      const file = readDicom(bytes, { stopAtPixelData: true });
+      if (file.pixelDataOffset !== undefined) return bytes.subarray(0, file.pixelDataOffset);
+      if (whole) return bytes;
+      return null;
+    } catch (error) {
+      if (!whole && error instanceof MediaError && error.code === 'TRUNCATED') return null;
+      throw new ExportError('MEDIA_MISSING', `the de-identified DICOM cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+    if (length < tryAt) continue;
+    const header = attempt(Buffer.concat(parts), false);
+    if (header) return header;
+    tryAt = length * 2;
+  }
+  return attempt(Buffer.concat(parts), true)!;
 }

@@ -5,12 +5,15 @@ import { buildFrameIndex } from '../media/video.ts';
 import { proxyFrameMap, type ProxyFrameMap } from '../activities/ingest.ts';
 import { ExportError, identityFrames, type ExportAsset, type ExportChunk, type ExportFormat, type ExportSource, type ExportTask } from './format.ts';
 import { frameMappingOf } from './frames.ts';
+import { dicomHeaderOf } from './source.ts';
 
 export function memorySource(input: {
   schema: Partial<LabelSchema> & Pick<LabelSchema, 'geometry' | 'classes'>;
   tasks: Array<Partial<ExportTask> & Pick<ExportTask, 'id' | 'consensus'>>;
   frames?: Record<string, ProxyFrameMap>;
   niftiHeaders?: Record<string, Uint8Array>;
+  /** Whole DICOM files by asset id; dicomHeader gives what the S3 source gives, the bytes before the pixel data. */
+  dicomFiles?: Record<string, Uint8Array>;
   campaignId?: string;
   batchId?: string | null;
 }): ExportSource {
@@ -45,6 +48,16 @@ export function memorySource(input: {
     niftiHeader(asset: ExportAsset) {
       const h = input.niftiHeaders?.[asset.id];
       return h ? Promise.resolve(h) : Promise.reject(new ExportError('MEDIA_MISSING', `no volume for ${asset.id}`));
+    },
+    dicomHeader(asset: ExportAsset) {
+      const file = input.dicomFiles?.[asset.id];
+      if (!file) return Promise.reject(new ExportError('MEDIA_MISSING', `no DICOM for ${asset.id}`));
+      // In 1 KiB chunks, so that reading stops part way as it does from S3.
+      return dicomHeaderOf(
+        (async function* () {
+          for (let i = 0; i < file.length; i += 1024) yield file.subarray(i, i + 1024);
+        })(),
+      );
     },
   };
 }

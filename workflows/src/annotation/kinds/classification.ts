@@ -1,9 +1,14 @@
 // Classification: one class per item (or several, when the campaign is multi-label), with attributes.
 // Agreement: same class (single) or Jaccard of the class sets (multi-label); campaign-level kappa and
 // alpha come from the metrics. Consensus: majority vote per class, ties to the lowest class key.
+// Pre-labelling: the model's first output holds one logit per class, in schema order (any shape with that
+// many values, e.g. [1, C]). Single-label: softmax, the most probable class, confidence = its probability.
+// Multi-label: a sigmoid per class, every class with p >= 0.5, confidence = the mean over classes of
+// max(p, 1 - p) (how sure the model is of each yes and each no).
 import { z } from 'zod';
 import { majorityVote } from '../../quality/index.ts';
 import { attributes, classKey, className, consensusAttributes, sortKeys } from '../common.ts';
+import { firstOutput, PrelabelMismatchError } from '../model-output.ts';
 import type { AnnotationType } from '../module.ts';
 
 export interface ClassificationLabel {
@@ -63,4 +68,31 @@ export const classification: AnnotationType<ClassificationLabel> = {
     return names.length ? names.join(', ') : 'no class';
   },
   objectCount: () => 1,
+  prelabel: {
+    describe: 'first output: one logit per class, in schema order',
+    decode(outputs, { schema }) {
+      const logits = Array.from(firstOutput(outputs).data);
+      if (logits.length !== schema.classes.length)
+        throw new PrelabelMismatchError(`the model outputs ${logits.length} scores but the label schema has ${schema.classes.length} classes`);
+      if (!logits.every(Number.isFinite)) throw new PrelabelMismatchError('the model outputs a score that is not a finite number');
+      if (schema.multiLabel) {
+        const probs = logits.map((v) => 1 / (1 + Math.exp(-v)));
+        const labels = schema.classes
+          .filter((_, i) => probs[i]! >= 0.5)
+          .map((c) => c.key)
+          .sort();
+        return { data: { labels }, confidence: probs.reduce((s, p) => s + Math.max(p, 1 - p), 0) / probs.length };
+      }
+      const probs = softmax(logits);
+      const best = probs.indexOf(Math.max(...probs));
+      return { data: { label: schema.classes[best]!.key }, confidence: probs[best]! };
+    },
+  },
 };
+
+function softmax(values: number[]): number[] {
+  const max = Math.max(...values);
+  const exps = values.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((s, v) => s + v, 0);
+  return exps.map((v) => v / sum);
+}

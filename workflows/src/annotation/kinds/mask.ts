@@ -3,6 +3,12 @@
 // as the COCO compressed string. Agreement: objects matched by the Hungarian method on mask IoU (>= 0.5), F1
 // of the matching times the share of matched pairs with the same class. Consensus: per class, pixel-level
 // STAPLE over each annotator's union mask of that class, on the crop that holds every rater's foreground.
+// Pre-labelling: the model's first output is [C, H, W] (or [1, C, H, W]), the probability of each schema
+// class (C = the schema's classes, in order) per pixel at the model's resolution. A pixel belongs to a class
+// when its probability is >= 0.5; each class's mask is resized to the image (nearest neighbour) and becomes
+// one object when it holds a pixel. An object's confidence is the mean probability over its kept pixels (at
+// model resolution); the task's is the mean over every kept pixel, or 1 - the highest probability when no
+// pixel is kept.
 import { z } from 'zod';
 import {
   matchObjects,
@@ -11,6 +17,7 @@ import {
   rleArea,
   rleDice,
   rleFromString,
+  rleEncode,
   rleMerge,
   rleToString,
   staple,
@@ -18,7 +25,8 @@ import {
   type Rle,
 } from '../../quality/index.ts';
 import { LIMITS, attributes, classKey, confidence, consensusAttributes, countByClass, mapLabelFrame, plural, sortKeys } from '../common.ts';
-import type { AnnotationContext, AnnotationType, LabelOf } from '../module.ts';
+import { clamp01, firstOutput, imageSize, PrelabelMismatchError, squeezeLeading } from '../model-output.ts';
+import type { AnnotationContext, AnnotationType, LabelOf, Prelabeler } from '../module.ts';
 import { frameOfTask } from './bbox.ts';
 
 /** COCO RLE in its compressed form: size [height, width] and the maskApi counts string. */
@@ -250,4 +258,58 @@ export const mask: AnnotationType<MaskLabel> = {
   },
   objectCount: (data) => data.objects.length,
   mapFrames: mapLabelFrame,
+  prelabel: prelabeler(),
 };
+
+/** A pixel belongs to a class when the model gives it at least this probability. */
+export const PRELABEL_THRESHOLD = 0.5;
+
+function prelabeler(): Prelabeler<MaskLabel> {
+  return {
+    describe: 'first output [C, H, W]: per-class probabilities at model resolution',
+    decode(outputs, ctx) {
+      const out = firstOutput(outputs);
+      const [c, h, w] = squeezeLeading(out, 3, '[C, H, W] per-class probabilities') as [number, number, number];
+      const classes = ctx.schema.classes;
+      if (c !== classes.length) throw new PrelabelMismatchError(`the first output has ${c} class planes but the label schema has ${classes.length} classes`);
+      if (h === 0 || w === 0) throw new PrelabelMismatchError('the first output has an empty plane');
+      const { width, height } = imageSize(ctx);
+      if (width * height > LIMITS.maskPixels) throw new PrelabelMismatchError(`the image has ${width * height} pixels, more than a mask may hold (${LIMITS.maskPixels})`);
+      // Nearest neighbour: image pixel (x, y) reads model pixel (srcX[x], srcY[y]).
+      const srcX = Int32Array.from({ length: width }, (_, x) => Math.min(w - 1, Math.floor(((x + 0.5) * w) / width)));
+      const srcY = Int32Array.from({ length: height }, (_, y) => Math.min(h - 1, Math.floor(((y + 0.5) * h) / height)));
+      const objects: MaskObject[] = [];
+      let keptSum = 0;
+      let keptCount = 0;
+      let maxProb = 0;
+      for (let k = 0; k < c; k++) {
+        const plane = out.data.subarray(k * h * w, (k + 1) * h * w);
+        const on = new Uint8Array(h * w);
+        let sum = 0;
+        let count = 0;
+        for (let i = 0; i < plane.length; i++) {
+          const p = plane[i]!;
+          if (!Number.isFinite(p)) continue;
+          if (p > maxProb) maxProb = p;
+          if (p >= PRELABEL_THRESHOLD) {
+            on[i] = 1;
+            sum += clamp01(p);
+            count += 1;
+          }
+        }
+        if (count === 0) continue;
+        const data = new Uint8Array(width * height);
+        for (let y = 0; y < height; y++) {
+          const row = srcY[y]! * w;
+          for (let x = 0; x < width; x++) data[y * width + x] = on[row + srcX[x]!]!;
+        }
+        const rle = rleEncode({ width, height, data });
+        if (rleArea(rle) === 0) continue;
+        objects.push({ label: classes[k]!.key, rle: { size: [height, width], counts: rleToString(rle) }, confidence: sum / count });
+        keptSum += sum;
+        keptCount += count;
+      }
+      return { data: { objects }, confidence: keptCount ? keptSum / keptCount : 1 - clamp01(maxProb) };
+    },
+  };
+}

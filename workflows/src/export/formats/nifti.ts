@@ -153,6 +153,7 @@ export const nifti: ExportFormat = {
   title: 'NIfTI label maps (nnU-Net layout)',
   kinds: ['volume'],
   standardFor: ['volume'],
+  assetKinds: ['NIFTI'],
   extension: 'zip',
   contentType: 'application/zip',
   async *write(source) {
