@@ -56,7 +56,7 @@ const suite: BenchSuite = {
     const tmp = await mkdtemp(join(os.tmpdir(), 'suture-bench-export-'));
     try {
       const classes = ['grasper', 'clip', 'hook', 'scissors'];
-      const annotators = [];
+      const annotators: Array<{ id: string }> = [];
       for (const name of ['ann', 'ben']) annotators.push(await prisma.user.create({ data: { email: `${name}@bench.test`, name, passwordHash: 'x', roles: ['ANNOTATOR'] } }));
       const campaign = await prisma.campaign.create({
         data: { name: 'Export bench', labelSchema: { geometry: 'bbox', classes: classes.map((key) => ({ key, name: key })) }, qaSettings: {}, guidelinesVersion: 1 },
@@ -98,13 +98,30 @@ const suite: BenchSuite = {
           };
         });
         const assignments = tasks.flatMap((t) =>
-          annotators.map((u, slot) => ({ id: randomUUID(), taskId: t.id, userId: u.id, kind: 'LABEL' as const, round: 0, slot: slot + 1, status: 'SUBMITTED' as const, leaseExpiresAt: now, submittedAt: now })),
+          annotators.map((u, slot) => ({
+            id: randomUUID(),
+            taskId: t.id,
+            userId: u.id,
+            kind: 'LABEL' as const,
+            round: 0,
+            slot: slot + 1,
+            status: 'SUBMITTED' as const,
+            leaseExpiresAt: now,
+            submittedAt: now,
+          })),
         );
         await prisma.asset.createMany({ data: assets });
         await prisma.task.createMany({ data: tasks.map(({ labels: _labels, ...t }) => t) });
         await prisma.assignment.createMany({ data: assignments });
         await prisma.annotation.createMany({
-          data: assignments.map((a, k) => ({ assignmentId: a.id, taskId: a.taskId, userId: a.userId, version: 1, data: { objects: tasks[Math.floor(k / 2)]!.labels[k % 2]! }, submitted: true })),
+          data: assignments.map((a, k) => ({
+            assignmentId: a.id,
+            taskId: a.taskId,
+            userId: a.userId,
+            version: 1,
+            data: { objects: tasks[Math.floor(k / 2)]!.labels[k % 2]! },
+            submitted: true,
+          })),
         });
       }
       for (const table of ['Asset', 'Task', 'Assignment', 'Annotation']) await prisma.$executeRawUnsafe(`VACUUM ANALYZE "${table}"`);
@@ -127,7 +144,9 @@ const suite: BenchSuite = {
         });
         const r = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
         if (r.items !== TASKS) throw new Error(`${mode} exported ${r.items} tasks, expected ${TASKS}`);
-        console.log(`  ${mode}: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${(r.maxRss / MiB).toFixed(0)} MiB (loaded ${(r.loadedRss / MiB).toFixed(0)} MiB), ${(r.bytes / MiB).toFixed(1)} MiB`);
+        console.log(
+          `  ${mode}: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${(r.maxRss / MiB).toFixed(0)} MiB (loaded ${(r.loadedRss / MiB).toFixed(0)} MiB), ${(r.bytes / MiB).toFixed(1)} MiB`,
+        );
         return r;
       };
       // Baseline first and last: its mean is what the exports are compared with; a warm cache favours neither.
@@ -146,7 +165,12 @@ const suite: BenchSuite = {
           baselineValue: base.ms / 1000,
           ratio: r.ms / base.ms,
           note: 'lower is better; the baseline holds every row and the whole JSON text in memory at once',
-          extra: { tasksPerSecond: Math.round(TASKS / (r.ms / 1000)), exportMiB: Math.round((r.bytes / MiB) * 10) / 10, baselineMiB: Math.round((base.bytes / MiB) * 10) / 10, baselineRuns: `${(base1.ms / 1000).toFixed(1)} s, ${(base2.ms / 1000).toFixed(1)} s` },
+          extra: {
+            tasksPerSecond: Math.round(TASKS / (r.ms / 1000)),
+            exportMiB: Math.round((r.bytes / MiB) * 10) / 10,
+            baselineMiB: Math.round((base.bytes / MiB) * 10) / 10,
+            baselineRuns: `${(base1.ms / 1000).toFixed(1)} s, ${(base2.ms / 1000).toFixed(1)} s`,
+          },
         },
         {
           name: `${label} export of ${TASKS.toLocaleString('en')} tasks via runExport to S3, peak RSS`,

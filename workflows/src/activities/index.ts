@@ -9,6 +9,7 @@ import { appendAudit } from '../services/audit-log.ts';
 import { recordPayable } from '../services/ledger.ts';
 import { drawSpotCheckSample, spotCheckPlan } from '../lifecycle/spot-check.ts';
 import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
+import { CrowdModels } from '../lifecycle/crowd.ts';
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runExport } from '../export/run.ts';
 import { standardFormatFor } from '../export/registry.ts';
@@ -88,6 +89,9 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
   }
+
+  /** Dawid-Skene models of the campaigns' annotators, refitted at most once a minute. */
+  const crowdModels = new CrowdModels();
 
   /** When each stalled task was last nudged by this worker: one nudge a minute at most, however often the batch polls. */
   const stalledNudgedAt = new Map<string, number>();
@@ -364,7 +368,9 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         if (labels.length < t.campaign.overlap) return { stage: 'LABELING', submitted: labels.length, agreement: null, superseded: false };
         // Scoring is pure and deterministic: a label it refuses sends the task to an expert with the reason,
         // never into an activity retry loop that would hold the task and its batch for good.
-        const score = scoreTask({ schema: labelSchemaSchema.parse(t.campaign.labelSchema), asset: t.asset, frame: t.frameIndex }, labels, t.campaign.agreementThreshold);
+        const schema = labelSchemaSchema.parse(t.campaign.labelSchema);
+        const crowd = await crowdModels.get(tx, t.campaignId, schema);
+        const score = scoreTask({ schema, asset: t.asset, frame: t.frameIndex, crowd }, labels, t.campaign.agreementThreshold);
         if (score.outcome === 'accept') {
           await tx.task.update({
             where: { id: t.id },
@@ -529,7 +535,11 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         onProgress: (read: number) => Context.current().heartbeat({ exported: read }),
       };
       const exported = await runExport(deps, { campaignId: campaign.id, batchId: batch.id, format: 'native' });
-      const standard = standardFormatFor(schema.geometry);
+      const assetKinds = await prisma.asset.findMany({ where: { tasks: { some: { batchId: batch.id, status: 'ACCEPTED' } } }, distinct: ['kind'], select: { kind: true } });
+      const standard = standardFormatFor(
+        schema.geometry,
+        assetKinds.map((a) => a.kind),
+      );
       const standardExport = standard ? await runExport(deps, { campaignId: campaign.id, batchId: batch.id, format: standard.id }) : null;
       const exportKey = exported.key;
       await prisma.$transaction(async (tx) => {

@@ -25,6 +25,21 @@ export interface AnnotationContext {
   media: MediaBounds;
   /** The task's frame (video frame or slice) when the task is one part of an asset; null for whole-asset tasks. */
   frame: number | null;
+  /** What the campaign's labels so far say about each annotator, once there are enough of them (consensus uses it). */
+  crowd?: CrowdModel;
+}
+
+/**
+ * A Dawid-Skene model of the campaign's annotators, fitted on its categorical labels so far: class priors
+ * and, per annotator, confusion[true][given] = P(gives `given` | the truth is `true`), in `categories` order.
+ */
+export interface CrowdModel {
+  method: 'dawid-skene';
+  categories: string[];
+  priors: number[];
+  annotators: ReadonlyMap<string, { confusion: number[][]; answers: number }>;
+  /** Answers the model was fitted on. */
+  answers: number;
 }
 
 export type ParseResult<D> = { ok: true; value: D } | { ok: false; problems: string[] };

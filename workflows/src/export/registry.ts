@@ -32,10 +32,16 @@ export function formatsFor(kind: GeometryKind): ExportFormat[] {
  * may have one per kind of media (volumes: NIfTI label maps for NIfTI assets, DICOM SEG for DICOM assets):
  * pass the batch's asset kind to choose; without it, the first standard format of the kind.
  */
-export function standardFormatFor(kind: GeometryKind, assetKind?: AssetKind | null): ExportFormat | null {
+/**
+ * The kind's standard format for a batch whose assets are of `assetKinds` (e.g. NIfTI label maps for NIfTI
+ * volumes, DICOM SEG for DICOM ones): the first that takes every asset kind present; null when none does
+ * (a batch mixing NIfTI and DICOM volumes gets the native export only).
+ */
+export function standardFormatFor(kind: GeometryKind, assetKinds?: AssetKind | readonly AssetKind[] | null): ExportFormat | null {
   const standard = exportFormats.filter((f) => f.standardFor?.includes(kind));
-  if (!assetKind) return standard[0] ?? null;
-  return standard.find((f) => !f.assetKinds || f.assetKinds.includes(assetKind)) ?? null;
+  const present = assetKinds === undefined || assetKinds === null ? [] : Array.isArray(assetKinds) ? assetKinds : [assetKinds as AssetKind];
+  if (present.length === 0) return standard[0] ?? null;
+  return standard.find((f) => !f.assetKinds || present.every((k) => f.assetKinds!.includes(k))) ?? null;
 }
 
 /** The format, checked against the campaign's kind: FORMAT_MISMATCH says which formats fit instead. */

@@ -2,7 +2,7 @@
 // same rules the API applied), measures agreement and builds the consensus. Anything the module refuses or
 // cannot score is a deterministic outcome, never an error to retry: the task goes to an expert with the reason.
 import { mediaBoundsOf, parseLabels, taskAgreement, taskConsensus, LabelRejectedError, type AnnotationContext } from '../annotation/registry.ts';
-import type { ConsensusResult } from '../annotation/module.ts';
+import type { ConsensusResult, CrowdModel } from '../annotation/module.ts';
 import type { LabelSchema } from '../domain/label-schema.ts';
 import type { TaskAgreement } from '../annotation/registry.ts';
 
@@ -17,6 +17,8 @@ export interface ScoringInput {
   /** The task's asset as stored (its kind and ingest metadata bound the labels); null for tasks without one. */
   asset: { kind: string; metadata: unknown } | null;
   frame: number | null;
+  /** The campaign's crowd model, when it has one (categorical consensus weighs annotators by it). */
+  crowd?: CrowdModel | null;
 }
 
 export type TaskScore =
@@ -25,7 +27,7 @@ export type TaskScore =
   | { outcome: 'unscorable'; agreement: null; code: 'LABEL_REJECTED' | 'SCORING_FAILED'; reason: string };
 
 export function annotationContext(input: ScoringInput): AnnotationContext {
-  return { schema: input.schema, media: mediaBoundsOf(input.asset), frame: input.frame };
+  return { schema: input.schema, media: mediaBoundsOf(input.asset), frame: input.frame, ...(input.crowd ? { crowd: input.crowd } : {}) };
 }
 
 /** Agreement of the round's labels against the campaign's threshold, and the consensus when it is met. */

@@ -134,6 +134,7 @@ describe('DICOM SEG', () => {
     expect(standardFormatFor('volume', 'DICOM')?.id).toBe('dicom-seg');
     expect(standardFormatFor('volume', 'NIFTI')?.id).toBe('nifti');
     expect(standardFormatFor('volume')?.id).toBe('nifti');
+    expect(standardFormatFor('volume', ['NIFTI', 'DICOM'])).toBeNull();
   });
 
   it.each([
