@@ -19,7 +19,7 @@ import { createApp } from '@suture/api/app';
 import { SessionStore } from '@suture/api/auth/sessions';
 import { runExport } from '@suture/workflows/export/run';
 import { trimmedFrameMap } from '@suture/workflows/export/testing';
-import { rleEncode, rleToString } from '@suture/workflows/quality/geometry/rle';
+import { rleEncode, rleToString } from '@suture/workflows/quality';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestS3, type TestS3 } from '../support/s3.ts';
 import { repoRoot } from '../support/paths.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { readDicom, stringOf, timeOfFrame } from '@suture/workflows/media/index';
+import { readDicom, stringOf, timeOfFrame } from '@suture/workflows/media';
 import { deidentifyAsset, sourceFrameOf, type ProxyFrameMap } from '@suture/workflows/activities/ingest';
 import { run as mediaCli } from '@suture/api/cli/media';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';

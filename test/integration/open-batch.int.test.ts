@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '@suture/workflows/activities/index';
+import { createActivities } from '@suture/workflows/activities';
 import { taskWorkflowId } from '@suture/workflows/lifecycle/definitions';
 import { startStack, type Stack } from '../support/stack.ts';
 

@@ -4,7 +4,7 @@
 // S3 already has. The session token comes from SUTURE_TOKEN (never a command-line argument).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { uploadPartWithUrl, partRanges } from '@suture/workflows/media/index';
+import { uploadPartWithUrl, partRanges } from '@suture/workflows/media';
 
 const TYPES: Record<string, string> = {
   '.png': 'image/png',

@@ -2,7 +2,7 @@
 import type { Services } from '../context.ts';
 import { labelSchemaSchema, type LabelSchema } from '@suture/workflows/domain/label-schema';
 import { annotationType, mediaBoundsOf, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
-import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality/index';
+import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality';
 import { NotFoundError } from '../errors.ts';
 
 export interface AnnotatorMetrics {
