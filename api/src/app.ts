@@ -9,6 +9,12 @@ import { schema } from './schema/index.ts';
 import { graphqlGuard } from './graphql-guard.ts';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
+/** Largest GraphQL request body, in bytes. */
+export const MAX_BODY_BYTES = 48 * 1024 * 1024;
+
+/** The database's words for an id that is not a UUID (Prisma passes them on). */
+const MALFORMED_ID = /invalid input syntax for type uuid/;
+
 export function createApp(services: Services, options: { corsOrigins?: string[]; introspection?: boolean } = {}): Express {
   const bearer = (request: Request): string | null => {
     const header = request.headers.get('authorization') ?? '';
@@ -40,9 +46,15 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
         let original: unknown = error;
         while (original instanceof GraphQLError && original.originalError) original = original.originalError;
         if (original instanceof DomainError) return new GraphQLError(original.message, { extensions: { code: original.code } });
-        // A GraphQL error of its own (syntax, validation, a refused variable, an operation over the limits): the
-        // caller's mistake, said as it is with the status yoga gives it, and not a crash to log.
+        // A request wrong at the protocol level (malformed JSON, a mutation over GET, a body too large, a variable
+        // of the wrong type), a syntax or validation error, an operation over the limits: the caller's mistake,
+        // said as it is with the HTTP status yoga gives it, and not a crash to log.
+        if (error instanceof GraphQLError && (error.extensions.http || !error.originalError)) return error;
         if (original instanceof GraphQLError) return original;
+        // An id that is no UUID reaches the database as such: the caller's mistake too.
+        if (original instanceof Error && MALFORMED_ID.test(original.message)) {
+          return new GraphQLError('malformed id: ids are UUIDs', { extensions: { code: 'INVALID_INPUT' } });
+        }
         // Unexpected: log with a correlation id, tell the client only the id.
         const correlationId = randomUUID();
         services.log('error', 'unexpected error', { correlationId, name: (original as Error | undefined)?.name, stack: (original as Error | undefined)?.stack });
@@ -57,6 +69,20 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+  // Bodies are bounded before anything reads them: the largest label (a volume's runs) fits well inside.
+  app.use(yoga.graphqlEndpoint, (req, res, next) => {
+    if (req.method !== 'POST') return next();
+    const length = Number(req.headers['content-length'] ?? NaN);
+    if (!Number.isFinite(length)) {
+      res.status(411).json({ errors: [{ message: 'send a Content-Length with GraphQL requests' }] });
+      return;
+    }
+    if (length > MAX_BODY_BYTES) {
+      res.status(413).json({ errors: [{ message: `the request body is ${length} bytes; at most ${MAX_BODY_BYTES} are accepted` }] });
+      return;
+    }
+    next();
   });
   app.use(yoga.graphqlEndpoint, yoga.requestListener);
   return app;

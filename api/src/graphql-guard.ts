@@ -37,6 +37,11 @@ export function graphqlGuard(options: { introspection: boolean; signedIn: (reque
     },
     // Before parsing, where the request is at hand: introspection needs the deployment's consent and a session.
     async onParams({ params, request, setResult }) {
+      // PostgreSQL text cannot hold NUL: refuse it here, said plainly, rather than as a database failure later.
+      if ((params.query ?? '').includes('\u0000') || JSON.stringify(params.variables ?? {}).includes('\\u0000')) {
+        setResult({ errors: [new GraphQLError('text may not contain NUL (\\u0000) characters', { extensions: { code: 'INVALID_INPUT', http: { status: 400 } } })] });
+        return;
+      }
       if (!INTROSPECTION.test(params.query ?? '')) return;
       if (options.introspection && (await options.signedIn(request))) return;
       setResult({ errors: [new GraphQLError('introspection is disabled here (sign in on a deployment that sets GRAPHQL_INTROSPECTION=on)')] });
