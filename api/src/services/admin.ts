@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Prisma, Role } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '@suture/workflows/domain/label-schema';
 import { labelSchemaProblems } from '@suture/workflows/annotation/registry';
+import { displayName, freeText, MAX_GUIDELINES } from '@suture/workflows/domain/text';
 import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@suture/workflows/domain/media-policy';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -52,8 +53,8 @@ export async function login(services: Services, email: string, password: string,
 }
 
 const registerSchema = z.object({
-  email: z.string().trim().toLowerCase().email(),
-  name: z.string().trim().min(1).max(200),
+  email: z.string().trim().toLowerCase().email().max(320),
+  name: displayName(),
   password: z.string().min(10, 'passwords need at least 10 characters'),
   roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
 });
@@ -171,8 +172,9 @@ export async function changeOwnPassword(services: Services, user: AuthUser, curr
 
 export async function upsertSkill(services: Services, actor: AuthUser, key: string, name: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) throw new InvalidInputError('skill key: use lowercase letters, digits, - and _');
+  const skillName = parseOrThrow(displayName(), name, 'skill name');
   return services.prisma.$transaction(async (tx) => {
-    const skill = await tx.skill.upsert({ where: { key }, create: { key, name }, update: { name } });
+    const skill = await tx.skill.upsert({ where: { key }, create: { key, name: skillName }, update: { name: skillName } });
     await appendAudit(tx, { actorId: actor.id, action: 'skill.upserted', entityType: 'Skill', entityId: skill.id });
     return skill.id;
   });
@@ -204,11 +206,14 @@ export async function grantCredential(services: Services, actor: AuthUser, userI
   });
 }
 
+/** Pre-label models live under models/ in the bucket; never a key that reaches uploads, derivatives or exports. */
+export const MODEL_KEY = /^models\/(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,250}\.onnx$/;
+
 const campaignSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(5000).default(''),
+  name: displayName(),
+  description: freeText(5000).default(''),
   labelSchema: z.unknown(),
-  guidelines: z.string().max(100_000).default(''),
+  guidelines: freeText(MAX_GUIDELINES).default(''),
   overlap: z.number().int().min(2, 'overlap must be at least 2 independent labels per task').max(10),
   agreementThreshold: z.number().min(0).max(1),
   qaSettings: z.unknown().default({}),
@@ -220,7 +225,7 @@ const campaignSchema = z.object({
     .max(7 * 24 * 3600)
     .default(1800),
   reviewCredential: z.string().trim().min(1).nullable().default(null),
-  prelabelModelKey: z.string().trim().min(1).nullable().default(null),
+  prelabelModelKey: z.string().trim().regex(MODEL_KEY, 'a pre-label model key is models/<name>.onnx in the bucket').nullable().default(null),
   requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
   payRates: z.array(z.object({ kind: z.enum(['LABEL', 'REVIEW', 'AUDIT', 'REWORK']), amountCents: z.number().int().min(0) })).default([]),
   mediaPolicy: z.unknown().optional(),
@@ -301,7 +306,8 @@ export async function setCampaignStatus(services: Services, actor: AuthUser, cam
   });
 }
 
-export async function updateGuidelines(services: Services, actor: AuthUser, campaignId: string, guidelines: string): Promise<string> {
+export async function updateGuidelines(services: Services, actor: AuthUser, campaignId: string, text: string): Promise<string> {
+  const guidelines = parseOrThrow(freeText(MAX_GUIDELINES), text, 'guidelines');
   return services.prisma.$transaction(async (tx) => {
     const campaign = await tx.campaign.findUnique({ where: { id: campaignId }, select: { guidelinesVersion: true } });
     if (!campaign) throw new NotFoundError('campaign');

@@ -5,6 +5,7 @@ import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { displayName } from '@suture/workflows/domain/text';
 
 export const MAX_TASKS_PER_BATCH = 100_000;
 
@@ -22,7 +23,8 @@ function listed(items: string[]): string[] {
  * so the largest batch (MAX_TASKS_PER_BATCH) is written in one transaction or not at all.
  */
 export async function createBatch(services: Services, actor: AuthUser, input: { campaignId: string; name: string; assetIds: string[]; frames?: number[] | null }): Promise<string> {
-  if (!input.name.trim()) throw new InvalidInputError('give the batch a name');
+  const named = displayName().safeParse(input.name);
+  if (!named.success) throw new InvalidInputError(`batch name ${named.error.issues[0]?.message ?? 'is not acceptable'}`);
   if (input.assetIds.length === 0) throw new InvalidInputError('a batch needs at least one asset');
   const frames = input.frames && input.frames.length > 0 ? [...new Set(input.frames)] : null;
   if (frames?.some((f) => !Number.isInteger(f) || f < 0)) throw new InvalidInputError('frames must be non-negative integers');
@@ -55,7 +57,7 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
           listed(tooFew.map((a) => `asset ${a.id} has ${a.frames} frames (0..${a.frames - 1}) in its proxy`)),
         );
     }
-    const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: input.name.trim() } });
+    const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: named.data } });
     // One statement, two array parameters: assets in the order given, each asset's frames in the order given.
     const inserted = frames
       ? await tx.$executeRaw`

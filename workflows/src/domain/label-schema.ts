@@ -1,6 +1,7 @@
 // A campaign's label schema (ontology) and QA settings. Pure (zod only): used by the API and the worker.
 // What a label of each kind looks like is its annotation type module's business (annotation/registry.ts).
 import { z } from 'zod';
+import { displayName } from './text.ts';
 
 export const geometryKinds = ['classification', 'bbox', 'polygon', 'mask', 'keypoints', 'polyline', 'track', 'phases', 'volume'] as const;
 export type GeometryKind = (typeof geometryKinds)[number];
@@ -10,19 +11,33 @@ const key = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use lowercase letter
 export const labelSchemaSchema = z
   .object({
     geometry: z.enum(geometryKinds),
-    classes: z.array(z.object({ key, name: z.string().min(1), color: z.string().optional() })).min(1, 'a label schema needs at least one class'),
+    classes: z
+      .array(
+        z.object({
+          key,
+          name: displayName(100),
+          color: z
+            .string()
+            .regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #rrggbb')
+            .optional(),
+        }),
+      )
+      .min(1, 'a label schema needs at least one class'),
     attributes: z
       .array(
         z.object({
           key,
-          name: z.string().min(1),
+          name: displayName(100),
           type: z.enum(['boolean', 'enum', 'number', 'text']),
           options: z.array(z.string()).optional(),
         }),
       )
       .default([]),
     /** Surgical phases or steps, in order, for `phases` campaigns. */
-    phases: z.array(z.object({ key, name: z.string().min(1) })).default([]),
+    phases: z
+      .array(z.object({ key, name: displayName(100) }))
+      .max(200)
+      .default([]),
     /** Keypoint names for `keypoints` campaigns. */
     keypoints: z.array(key).default([]),
     /** Keypoint skeleton: pairs of keypoint names joined by a bone (drawn, and exported to COCO). */
