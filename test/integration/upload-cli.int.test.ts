@@ -8,13 +8,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { gql, startStack, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, register, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, PASSWORD, register, type Person } from '../support/scenario.ts';
 import { repoRoot } from '../support/paths.ts';
 
 /** Runs the CLI as a child process without blocking: the API under test serves it from this process. */
-function suture(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function suture(args: string[], env: Record<string, string>, input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'api', 'bin', 'suture.mjs'), ...args], { env: { ...process.env, ...env } });
+    // Its own config directory: no session from the machine's user leaks in.
+    const child = spawn(process.execPath, [join(repoRoot, 'api', 'bin', 'suture.mjs'), ...args], { env: { ...process.env, SUTURE_CONFIG_DIR: configDir, ...env } });
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -23,6 +25,8 @@ function suture(args: string[], env: Record<string, string>): Promise<{ status: 
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+const configDir = mkdtempSync(join(tmpdir(), 'suture-config-'));
 
 describe('suture upload', () => {
   let stack: Stack;
@@ -86,5 +90,44 @@ describe('suture upload', () => {
     const missing = await suture(['upload', '--api', stack.apiUrl, '--campaign', campaignId, join(dir, 'nope.mp4')], { SUTURE_TOKEN: ops.token });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('no such file');
+  });
+
+  it('checks every file before uploading any, and reports a refused token in one line', async () => {
+    const a = join(dir, 'a.png');
+    const b = join(dir, 'b.png');
+    writeFileSync(a, randomBytes(1000));
+    writeFileSync(b, randomBytes(1000));
+    const before = await stack.prisma.asset.count();
+    const third = await suture(['upload', '--api', stack.apiUrl, '--campaign', campaignId, a, b, join(dir, 'missing.png')], { SUTURE_TOKEN: ops.token });
+    expect(third.status).toBe(2);
+    expect(third.stderr).toContain('missing.png: no such file');
+    expect(third.stderr).toContain('nothing was uploaded');
+    expect(await stack.prisma.asset.count()).toBe(before);
+
+    const badToken = await suture(['upload', '--api', stack.apiUrl, '--campaign', campaignId, a], { SUTURE_TOKEN: 'not-a-session' });
+    expect(badToken.status).toBe(1);
+    expect(badToken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badToken.stderr, badToken.stderr).toMatch(/a\.png: .*(log in first|Not authorized|UNAUTHENTICATED)/);
+    expect(badToken.stderr).not.toMatch(/\n\s+at /);
+    expect(JSON.parse(badToken.stdout)).toEqual([]);
+  });
+
+  it('signs in with suture login (password on standard input) and uploads without a token on the command line', async () => {
+    const wrong = await suture(['login', '--api', stack.apiUrl, '--email', ops.email], { SUTURE_TOKEN: '' }, 'not the password\n');
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('wrong email or password');
+    const ok = await suture(['login', '--api', stack.apiUrl, '--email', ops.email], { SUTURE_TOKEN: '' }, `${PASSWORD}\n`);
+    expect(ok.stderr).toContain(`signed in as ${ops.email}`);
+    expect(ok.status).toBe(0);
+    expect(existsSync(join(configDir, 'session.json'))).toBe(true);
+    const file = join(dir, 'c.png');
+    writeFileSync(file, randomBytes(2000));
+    const up = await suture(['upload', '--campaign', campaignId, file], { SUTURE_TOKEN: '' });
+    expect(up.stderr).toBe('');
+    expect(up.status).toBe(0);
+    expect(JSON.parse(up.stdout)).toHaveLength(1);
+    expect((await suture(['login', 'logout'], { SUTURE_TOKEN: '' })).status).toBe(0);
+    expect(existsSync(join(configDir, 'session.json'))).toBe(false);
+    expect((await suture(['upload', '--campaign', campaignId, file], { SUTURE_TOKEN: '' })).stderr).toContain('not signed in');
   });
 });

@@ -1,12 +1,12 @@
 // `suture export`: exports a campaign's (or one batch's) accepted labels through the API (exportLabels) and
-// downloads the file from its presigned URL. The session token comes from SUTURE_TOKEN.
+// downloads the file from its presigned URL. The session comes from `suture login` or SUTURE_TOKEN.
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
+import { NOT_SIGNED_IN, resolveAuth } from './session.ts';
 
-const USAGE =
-  'usage: SUTURE_TOKEN=... suture export [--api URL] --campaign ID [--batch ID] --format F [--out FILE]\n       SUTURE_TOKEN=... suture export [--api URL] --campaign ID --formats';
+const USAGE = 'usage: suture export [--api URL] --campaign ID [--batch ID] --format F [--out FILE]\n       suture export [--api URL] --campaign ID --formats';
 
 async function call<T>(api: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
   const res = await fetch(`${api.replace(/\/$/, '')}/graphql`, {
@@ -35,20 +35,21 @@ export async function run(argv: string[]): Promise<number> {
   }
   const listOnly = args.includes('--formats');
   if (listOnly) args.splice(args.indexOf('--formats'), 1);
-  const api = take('--api') ?? 'http://127.0.0.1:4000';
+  const apiFlag = take('--api');
   const campaignId = take('--campaign');
   const batchId = take('--batch') ?? null;
   const format = take('--format');
   const out = take('--out');
-  const token = process.env.SUTURE_TOKEN;
   if (!campaignId || (!listOnly && !format) || args.length > 0) {
     console.error(USAGE);
     return 2;
   }
-  if (!token) {
-    console.error('suture export: set SUTURE_TOKEN to a session token (from the login mutation)');
+  const auth = resolveAuth(apiFlag);
+  if (!auth) {
+    console.error(`suture export: ${NOT_SIGNED_IN}`);
     return 2;
   }
+  const { api, token } = auth;
   try {
     if (listOnly) {
       const formats = await call<{ data: Array<{ id: string; title: string }> }>(

@@ -4,6 +4,7 @@ const groups: Record<string, { describe: string; load: () => Promise<{ run(argv:
   api: { describe: 'run the GraphQL API alone, configured from the environment', load: () => import('./api.ts') },
   migrate: { describe: 'apply database migrations', load: () => import('./migrate.ts') },
   quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
+  login: { describe: 'sign in (password from standard input) and keep the session for upload and export; `login logout` ends it', load: () => import('./login.ts') },
   upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },
   media: { describe: 'probe and de-identify media files', load: () => import('./media.ts') },
   export: { describe: 'export accepted labels (COCO, YOLO, CVAT, MOT, phases CSV, NIfTI, native JSON)', load: () => import('./export.ts') },

@@ -1,10 +1,12 @@
 // `suture upload --api URL --campaign ID FILE...`: uploads files to a campaign through presigned
 // multipart URLs (bytes go straight to S3, streamed part by part, never whole in memory). Resumable: a
 // checkpoint beside each file (<file>.suture-upload.json) lets a broken upload continue from the parts
-// S3 already has. The session token comes from SUTURE_TOKEN (never a command-line argument).
+// S3 already has. Every file is checked before anything is uploaded; a failure stops with a one-line reason
+// and the ids of the assets already created. The session comes from `suture login` or SUTURE_TOKEN.
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { uploadPartWithUrl, partRanges } from '@suture/workflows/media';
+import { NOT_SIGNED_IN, resolveAuth } from './session.ts';
 
 const TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -51,30 +53,53 @@ export async function run(argv: string[]): Promise<number> {
     const [, value] = args.splice(i, 2);
     return value;
   };
-  const api = take('--api') ?? 'http://127.0.0.1:4000';
+  const apiFlag = take('--api');
   const campaignId = take('--campaign');
   const maxParts = Number(take('--max-parts') ?? Infinity);
-  const token = process.env.SUTURE_TOKEN;
   if (!campaignId || args.length === 0 || args.some((a) => a.startsWith('--'))) {
-    console.error('usage: SUTURE_TOKEN=... suture upload [--api URL] --campaign ID [--max-parts N] FILE...');
+    console.error('usage: suture upload [--api URL] --campaign ID [--max-parts N] FILE...   (after `suture login`, or with SUTURE_TOKEN)');
     return 2;
   }
-  if (!token) {
-    console.error('suture upload: set SUTURE_TOKEN to a session token (from the login mutation)');
+  const auth = resolveAuth(apiFlag);
+  if (!auth) {
+    console.error(`suture upload: ${NOT_SIGNED_IN}`);
+    return 2;
+  }
+  const { api, token } = auth;
+  // Every file is checked before the first byte goes up: a missing third file must not leave two orphans.
+  const problems = args.flatMap((file) => {
+    if (!existsSync(file)) return [`${file}: no such file`];
+    if (!TYPES[extname(file).toLowerCase()]) return [`${file}: unknown file type '${extname(file)}' (use .png .jpg .tif .mp4 .mov .mkv .webm .dcm .nii .nii.gz)`];
+    return [];
+  });
+  if (problems.length) {
+    for (const p of problems) console.error(`suture upload: ${p}`);
+    console.error('suture upload: nothing was uploaded');
     return 2;
   }
   const results: Array<{ file: string; assetId: string; resumedParts: number }> = [];
   for (const file of args) {
-    if (!existsSync(file)) {
-      console.error(`suture upload: ${file}: no such file`);
-      return 2;
+    try {
+      const outcome = await uploadOne(file);
+      if (typeof outcome === 'number') {
+        console.log(JSON.stringify(results));
+        return outcome;
+      }
+      results.push(outcome);
+    } catch (error) {
+      // One line, not a stack: what failed, and what was already uploaded (its ids, so nothing is lost sight of).
+      console.error(`suture upload: ${file}: ${(error as Error).message}`);
+      if (existsSync(`${file}.suture-upload.json`)) console.error(`suture upload: ${file}: run the same command again to resume it`);
+      console.log(JSON.stringify(results));
+      return 1;
     }
+  }
+  console.log(JSON.stringify(results));
+  return 0;
+
+  async function uploadOne(file: string): Promise<{ file: string; assetId: string; resumedParts: number } | number> {
     const size = statSync(file).size;
-    const contentType = TYPES[extname(file).toLowerCase()];
-    if (!contentType) {
-      console.error(`suture upload: ${file}: unknown file type '${extname(file)}' (use .png .jpg .tif .mp4 .mov .mkv .webm .dcm .nii .nii.gz)`);
-      return 2;
-    }
+    const contentType = TYPES[extname(file).toLowerCase()]!;
     const checkpoint = `${file}.suture-upload.json`;
     let plan: Plan;
     let done: Array<{ partNumber: number; etag: string }> = [];
@@ -119,8 +144,6 @@ export async function run(argv: string[]): Promise<number> {
       { a: plan.assetId, p: parts },
     );
     rmSync(checkpoint);
-    results.push({ file, assetId: plan.assetId, resumedParts });
+    return { file, assetId: plan.assetId, resumedParts };
   }
-  console.log(JSON.stringify(results));
-  return 0;
 }
