@@ -156,7 +156,7 @@ describe('accounts', () => {
         },
       );
     expect(JSON.stringify(await change('not it', 'a brand new passphrase', token))).toMatch(/the current password is wrong/);
-    expect(JSON.stringify(await change(temporary, 'short', token))).toMatch(/at least 10 characters/);
+    expect(JSON.stringify(await change(temporary, 'short', token))).toMatch(/at least 12 characters/);
     const changed = (await change(temporary, 'a brand new passphrase', token)).data?.changePassword as { data: string };
     expect((await raw(stack.apiUrl, token, ME)).data?.me ?? null).toBeNull();
     expect((await raw(stack.apiUrl, changed.data, ME)).data?.me).toBeTruthy();

@@ -55,7 +55,7 @@ export async function login(services: Services, email: string, password: string,
 const registerSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(320),
   name: displayName(),
-  password: z.string().min(10, 'passwords need at least 10 characters'),
+  password: z.string().min(12, 'passwords need at least 12 characters').max(128, 'passwords may have at most 128 characters'),
   roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
 });
 
