@@ -375,6 +375,21 @@ describe('ingest stage', () => {
     expect(await mediaCli(['restore-original', videoId, restored], env)).toBe(2); // OUT exists, no --force
     expect(await stack.prisma.auditEvent.count({ where: { action: 'asset.original-restored', entityId: videoId } })).toBe(1);
 
+    // Key rotation: `suture media rewrap-originals` re-wraps the data key under a new master key; the stored
+    // ciphertext stays as it is, the new key restores it, the old one no longer does, and a second run is a no-op.
+    const newKey = randomBytes(32).toString('base64');
+    const rotateEnv = { ...env, SUTURE_ORIGINALS_KEY: newKey, SUTURE_ORIGINALS_OLD_KEY: env.SUTURE_ORIGINALS_KEY };
+    const cipherBefore = sha256(encrypted);
+    expect(await mediaCli(['rewrap-originals'], rotateEnv)).toBe(0);
+    expect(await mediaCli(['rewrap-originals'], rotateEnv)).toBe(0);
+    expect(await stack.prisma.auditEvent.count({ where: { action: 'asset.original-rewrapped', entityId: videoId } })).toBe(1);
+    const stillEncrypted = Buffer.from(await (await stack.s3.client.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: video.originalKey! }))).Body!.transformToByteArray());
+    expect(sha256(stillEncrypted)).toBe(cipherBefore);
+    const rotated = join(work, 'rotated.mp4');
+    expect(await mediaCli(['restore-original', videoId, rotated], { ...env, SUTURE_ORIGINALS_KEY: newKey })).toBe(0);
+    expect(sha256(readFileSync(rotated))).toBe(sha256(upload));
+    expect(await mediaCli(['restore-original', videoId, join(work, 'old-key.mp4')], env)).toBe(1);
+
     // Trim outside the probed duration: the asset fails with INVALID_TRIM and nothing of it is stored.
     const failed = viewed.assets.find((a) => a.id === shortId)!;
     expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'INVALID_TRIM', ingestStep: 'failed', originalRetained: false, spriteUrl: null, frameIndexUrl: null });

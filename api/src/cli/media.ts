@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createPrisma } from '@suture/db';
 import { deidentifyFile, deriveDeidKeys, isMediaError, validateAndProbe, createTextDetector } from '@suture/workflows/media';
-import { EnvelopeError, decryptToFile, parseEnvelopeRecord, parseMasterKey } from '@suture/workflows/media/envelope';
+import { EnvelopeError, decryptToFile, masterKeyId, parseEnvelopeRecord, parseMasterKey, rewrapRecord } from '@suture/workflows/media/envelope';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { createS3 } from '@suture/workflows/services/s3';
 import { existingLocalSecret, localDataDir } from './local-secrets.ts';
@@ -19,6 +19,9 @@ const usage = `usage:
                                        verify its SHA-256 (needs DATABASE_URL, S3_BUCKET, S3_ACCESS_KEY_ID,
                                        S3_SECRET_ACCESS_KEY, S3_ENDPOINT if not AWS, SUTURE_ORIGINALS_KEY);
                                        the restore is recorded in the audit log
+  suture media rewrap-originals      key rotation: re-wrap the data key of every retained original under a new
+                                       master key (SUTURE_ORIGINALS_KEY = the new key, SUTURE_ORIGINALS_OLD_KEY = the
+                                       old one, plus DATABASE_URL); the encrypted files stay as they are
 options for deidentify:
   --no-ocr            do not scan pixels for burned-in text
   --clean-descriptors keep descriptions after removing identifying values (DICOM)
@@ -82,6 +85,52 @@ async function restoreOriginal(assetId: string, out: string, env: Record<string,
   }
 }
 
+/**
+ * Rotates the originals master key: every asset whose retained original is wrapped under the old key gets
+ * its record re-wrapped under the new one, one transaction per asset (a run can stop and start again), each
+ * audited. Assets already under the new key are left alone.
+ */
+export async function rewrapOriginals(env: Record<string, string | undefined>): Promise<number> {
+  const missing = ['DATABASE_URL', 'SUTURE_ORIGINALS_KEY', 'SUTURE_ORIGINALS_OLD_KEY'].filter((name) => !env[name]);
+  if (missing.length) return fail(`rewrap-originals needs ${missing.join(', ')} in the environment.`, 2);
+  let newKey: Buffer;
+  let oldKey: Buffer;
+  try {
+    newKey = parseMasterKey(env.SUTURE_ORIGINALS_KEY!);
+    oldKey = parseMasterKey(env.SUTURE_ORIGINALS_OLD_KEY!);
+  } catch (error) {
+    if (error instanceof EnvelopeError) return fail(`${error.message}.`, 2);
+    throw error;
+  }
+  const prisma = createPrisma(env.DATABASE_URL!, { max: 2 });
+  const from = masterKeyId(oldKey);
+  let rewrapped = 0;
+  let already = 0;
+  try {
+    const assets = await prisma.asset.findMany({ where: { originalKey: { not: null } }, select: { id: true }, orderBy: { id: 'asc' } });
+    for (const { id } of assets) {
+      const done = await prisma.$transaction(async (tx) => {
+        const [row] = await tx.$queryRaw<Array<{ metadata: { original?: unknown } }>>`SELECT metadata FROM "Asset" WHERE id = ${id}::uuid FOR UPDATE`;
+        const record = parseEnvelopeRecord(row?.metadata.original);
+        if (record.masterKeyId !== from) return false;
+        const next = rewrapRecord(record, oldKey, newKey);
+        await tx.$executeRaw`UPDATE "Asset" SET metadata = jsonb_set(metadata, '{original}', ${JSON.stringify(next)}::jsonb) WHERE id = ${id}::uuid`;
+        await appendAudit(tx, { action: 'asset.original-rewrapped', entityType: 'Asset', entityId: id, data: { from, to: next.masterKeyId } });
+        return true;
+      });
+      if (done) rewrapped += 1;
+      else already += 1;
+    }
+    process.stdout.write(`${JSON.stringify({ rewrapped, untouched: already, masterKeyId: masterKeyId(newKey) })}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof EnvelopeError) return fail(`${error.code}: ${error.message} (nothing more was changed; assets done so far are under the new key).`);
+    throw error;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
 export async function run(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   const args = argv.filter((a) => !a.startsWith('--'));
@@ -118,6 +167,10 @@ export async function run(argv: string[], env: Record<string, string | undefined
       });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
+    }
+    if (command === 'rewrap-originals') {
+      if (rest.length !== 0) return fail(`rewrap-originals takes no arguments\n${usage}`, 2);
+      return await rewrapOriginals(env);
     }
     if (command === 'restore-original') {
       if (rest.length !== 2) return fail(`restore-original takes ASSET_ID and OUT\n${usage}`, 2);

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvelopeError, decryptToFile, encryptFileStream, masterKeyId, parseEnvelopeRecord, parseMasterKey, type EnvelopeRecord } from './envelope.ts';
+import { EnvelopeError, decryptToFile, encryptFileStream, masterKeyId, parseEnvelopeRecord, parseMasterKey, rewrapRecord, type EnvelopeRecord } from './envelope.ts';
 import { tempDir } from './test-support.ts';
 
 const dir = tempDir('suture-envelope-');
@@ -117,6 +117,23 @@ describe('envelope encryption of originals', () => {
     expect(error.message).toContain(record.masterKeyId);
     await expectEnvelopeError(decryptToFile(enc, out, { ...record, masterKeyId: masterKeyId(other) }, other), 'WRONG_KEY');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('rotates the master key by re-wrapping the data key: the same ciphertext opens with the new key only', async () => {
+    const enc = join(dir, 'rotate.enc');
+    const record = await encryptToFile(plain, enc, masterKey);
+    const cipherBefore = createHash('sha256').update(readFileSync(enc)).digest('hex');
+    const next = randomBytes(32);
+    const rotated = rewrapRecord(record, masterKey, next);
+    expect(rotated.masterKeyId).toBe(masterKeyId(next));
+    expect(rotated.iv).toBe(record.iv);
+    expect(rotated.wrappedKey.ciphertext).not.toBe(record.wrappedKey.ciphertext);
+    const out = join(dir, 'rotate.out');
+    expect((await decryptToFile(enc, out, rotated, next)).sha256).toBe(plainSha);
+    expect(createHash('sha256').update(readFileSync(enc)).digest('hex')).toBe(cipherBefore);
+    rmSync(out);
+    await expectEnvelopeError(decryptToFile(enc, out, rotated, masterKey), 'WRONG_KEY');
+    expect(() => rewrapRecord(record, randomBytes(32), next)).toThrow(EnvelopeError);
   });
 
   it('rejects a record whose checksum does not match the decrypted bytes (CHECKSUM_MISMATCH)', async () => {

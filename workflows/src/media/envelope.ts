@@ -206,3 +206,26 @@ export async function decryptToFile(source: string | Readable, outPath: string, 
     throw error;
   }
 }
+
+/**
+ * Key rotation: the record with its data key unwrapped by `oldKey` and wrapped again by `newKey`. The
+ * ciphertext in storage does not change (its data key is the same), so rotating needs no re-encryption.
+ */
+export function rewrapRecord(record: EnvelopeRecord, oldKey: Buffer, newKey: Buffer): EnvelopeRecord {
+  const checked = parseEnvelopeRecord(record);
+  checkKey(newKey);
+  const dataKey = unwrapKey(checked, oldKey);
+  try {
+    const wrapIv = randomBytes(IV_BYTES);
+    const wrap = createCipheriv('aes-256-gcm', newKey, wrapIv, { authTagLength: TAG_BYTES });
+    wrap.setAAD(wrapAad(checked.context));
+    const wrapped = Buffer.concat([wrap.update(dataKey), wrap.final()]);
+    return {
+      ...checked,
+      wrappedKey: { algorithm: ENVELOPE_ALGORITHM, iv: wrapIv.toString('base64'), authTag: wrap.getAuthTag().toString('base64'), ciphertext: wrapped.toString('base64') },
+      masterKeyId: masterKeyId(newKey),
+    };
+  } finally {
+    dataKey.fill(0);
+  }
+}
