@@ -331,13 +331,19 @@ describe('every annotation type through the lifecycle', () => {
       const fourth = await labelTask(annotators[1]!, (m) => KINDS[kind]!.labels(m).b, 'disagree-2');
       expect(fourth.taskId).toBe(third.taskId);
       await waitFor(`${kind} disagreeing task in review`, async () => (await stack.prisma.task.findUniqueOrThrow({ where: { id: third.taskId } })).status === 'IN_REVIEW');
-      const review = (
-        await gql<{ claimNextReview: { id?: string; taskId?: string; task?: { submittedLabels: Array<{ id: string; annotator: { id: string } }> }; code?: string } }>(
-          stack.apiUrl,
-          expert.token,
-          `mutation { claimNextReview { ... on Assignment { id taskId task { submittedLabels { id annotator { id } } } } ... on DomainError { code message } } }`,
-        )
-      ).claimNextReview;
+      // A claim skips a task row another transaction holds (the worker re-checking it): NO_TASK_AVAILABLE for a
+      // moment, as an expert's console would see it; the expert asks again.
+      const review = await waitFor(`${kind} review claimed`, async () => {
+        const claim = (
+          await gql<{ claimNextReview: { id?: string; taskId?: string; task?: { submittedLabels: Array<{ id: string; annotator: { id: string } }> }; code?: string } }>(
+            stack.apiUrl,
+            expert.token,
+            `mutation { claimNextReview { ... on Assignment { id taskId task { submittedLabels { id annotator { id } } } } ... on DomainError { code message } } }`,
+          )
+        ).claimNextReview;
+        if (claim.code && claim.code !== 'NO_TASK_AVAILABLE') throw new Error(`${kind} claimNextReview: ${claim.code}`);
+        return claim.id ? claim : null;
+      });
       expect(review.taskId).toBe(third.taskId);
       const annsLabel = review.task!.submittedLabels.find((l) => l.annotator.id === annotators[0]!.id)!;
       const decided = await gql<{ submitReview: { id?: string; message?: string } }>(

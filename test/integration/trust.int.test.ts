@@ -137,11 +137,15 @@ describe('trust: nothing wedges a batch, double-blind holds for every role', () 
     expect(inReview.agreement).toBeNull();
 
     // The expert's review slot cannot take a label (it would leave the task IN_REVIEW for good).
-    const review = await gql<{ claimNextReview: Outcome & { task?: { reviewReason: string | null } } }>(
-      stack.apiUrl,
-      expert.token,
-      `mutation { claimNextReview { ... on Assignment { id taskId task { reviewReason } } ... on DomainError { code message } } }`,
-    );
+    // (A claim skips a task row the worker holds for a moment; the expert asks again.)
+    const review = await waitFor('review claimed', async () => {
+      const r = await gql<{ claimNextReview: Outcome & { task?: { reviewReason: string | null } } }>(
+        stack.apiUrl,
+        expert.token,
+        `mutation { claimNextReview { ... on Assignment { id taskId task { reviewReason } } ... on DomainError { code message } } }`,
+      );
+      return r.claimNextReview.id ? r : null;
+    });
     expect(review.claimNextReview.taskId).toBe(own.taskId);
     expect(review.claimNextReview.task?.reviewReason).toMatch(/self-intersecting/);
     const viaLabel = await gqlRaw(stack, expert.token, SUBMIT, { a: review.claimNextReview.id, d: GOOD, k: 'expert-through-label' });
