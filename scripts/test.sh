@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
+# The AWS SDK warns on every start that its releases after January 2027 need Node 22; Suture pins Node 20.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 echo "== format"
 pnpm --silent format:check
 echo "== lint"
