@@ -7,6 +7,8 @@ import type { Context, Services } from './context.ts';
 import { DomainError } from './errors.ts';
 import { schema } from './schema/index.ts';
 import { graphqlGuard } from './graphql-guard.ts';
+import { auditReadsPlugin } from './audit-reads.ts';
+import { auditExportHandler } from './audit-export.ts';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 /** Largest GraphQL request body, in bytes. */
@@ -29,17 +31,20 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
     graphiql: options.introspection ? { title: 'Suture GraphQL' } : false,
     renderGraphiQL,
     cors: options.corsOrigins?.length ? { origin: options.corsOrigins, credentials: true } : false,
-    plugins: graphqlGuard({
-      introspection: options.introspection ?? false,
-      signedIn: async (request) => {
-        const token = bearer(request);
-        return token !== null && (await services.sessions.resolve(token)) !== null;
-      },
-    }),
+    plugins: [
+      ...graphqlGuard({
+        introspection: options.introspection ?? false,
+        signedIn: async (request) => {
+          const token = bearer(request);
+          return token !== null && (await services.sessions.resolve(token)) !== null;
+        },
+      }),
+      auditReadsPlugin(),
+    ],
     context: async ({ request, req }) => {
       const token = bearer(request);
       const user = token ? await services.sessions.resolve(token) : null;
-      return { services, user, token, requestId: request.headers.get('x-request-id') ?? randomUUID(), clientAddress: req?.socket?.remoteAddress ?? null };
+      return { services, user, token, requestId: request.headers.get('x-request-id') ?? randomUUID(), clientAddress: req?.socket?.remoteAddress ?? null, auditReads: [] };
     },
     maskedErrors: {
       maskError(error, message, isDev) {
@@ -83,6 +88,9 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
       return;
     }
     next();
+  });
+  app.get('/audit/export', (req, res, next) => {
+    auditExportHandler(services)(req, res).catch(next);
   });
   app.use(yoga.graphqlEndpoint, yoga.requestListener);
   return app;

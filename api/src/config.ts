@@ -25,10 +25,22 @@ const schema = z.object({
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   /** The deployment's de-identification secret; the API uses it to key annotator pseudonyms in label exports. */
   SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters').optional(),
+  /** Keys the audit chain; the API needs it to verify the chain (verifyAuditLog). The worker seals with the same key. */
+  SUTURE_AUDIT_KEY: z.string().min(32, 'SUTURE_AUDIT_KEY must be a secret of at least 32 characters').optional(),
+  /** Where the worker anchors the audit chain's head: s3://bucket/key or file:///path; s3://<S3_BUCKET>/audit/anchor.json by default. */
+  SUTURE_AUDIT_ANCHOR: z.string().url().optional(),
   /** Schema introspection for signed-in callers (GraphiQL, codegen); off in production. */
   GRAPHQL_INTROSPECTION: z.enum(['on', 'off']).default('off'),
   /** Origins allowed to call the API from a browser (comma separated). */
   CORS_ORIGINS: z.string().default(''),
+  /** Single sign-on (OpenID Connect): on when issuer, client id, secret and redirect URI are all set; see oidcSettingsFrom. */
+  OIDC_ISSUER: z.string().url('OIDC_ISSUER must be the provider URL (https://...)').optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The console's callback, as registered at the provider: https://<console>/login/oidc/callback. */
+  OIDC_REDIRECT_URI: z.string().url('OIDC_REDIRECT_URI must be the console URL of /login/oidc/callback').optional(),
+  /** The provider's name on the login page ("Sign in with <name>"). */
+  OIDC_NAME: z.string().trim().min(1).max(60).optional(),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

@@ -2,7 +2,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '@suture/db';
+import type { AuditChainConfig, AuditEventInput } from '@suture/workflows/services/audit-log';
 import type { AuthUser, SessionStore } from './auth/sessions.ts';
+import type { OidcLogin } from './auth/oidc.ts';
 import type { ApiConfig } from './config.ts';
 
 export interface Services {
@@ -12,6 +14,8 @@ export interface Services {
   s3Presign: S3Client;
   temporal: Client;
   sessions: SessionStore;
+  /** Single sign-on through an OpenID Connect provider; absent when not configured (OIDC_*). */
+  oidc?: OidcLogin | undefined;
   config: Pick<ApiConfig, 'S3_BUCKET' | 'TEMPORAL_TASK_QUEUE' | 'BATCH_POLL_SECONDS' | 'TASK_RECHECK_SECONDS'> & {
     BATCH_HISTORY_BUDGET?: number;
     /** Keys annotator pseudonyms in exports; without it exportLabels refuses. */
@@ -19,6 +23,8 @@ export interface Services {
     S3_SSE?: 'AES256' | 'aws:kms' | undefined;
   };
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** The audit chain's key and anchor (SUTURE_AUDIT_KEY, SUTURE_AUDIT_ANCHOR): verifyAuditLog needs them. */
+  audit?: AuditChainConfig | undefined;
 }
 
 export interface Context {
@@ -28,6 +34,8 @@ export interface Context {
   requestId: string;
   /** The client's network address as the server saw it (login throttling); null when unknown. */
   clientAddress: string | null;
+  /** Reads noted for the audit log during this operation (see audit-reads.ts). */
+  auditReads?: AuditEventInput[];
 }
 
 export type AuthedContext = Context & { user: AuthUser };

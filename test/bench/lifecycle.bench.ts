@@ -118,14 +118,13 @@ const suite: BenchSuite = {
   id: 'lifecycle',
   title: `Batch lifecycle at scale: a ${TASKS.toLocaleString('en')}-task batch from start to ACCEPTED vs ${BASELINE_TASKS}-task batches run before and after it (real Temporal, PostgreSQL, S3)`,
   async run(): Promise<BenchFigure[]> {
-    const [{ startStack, waitFor, gql }, scenario, work, batches, errors, definitions, auditLog] = await Promise.all([
+    const [{ startStack, waitFor, gql }, scenario, work, batches, errors, definitions] = await Promise.all([
       import('../support/stack.ts'),
       import('../support/scenario.ts'),
       import('@suture/api/services/work'),
       import('@suture/api/services/batches'),
       import('@suture/api/errors'),
       import('@suture/workflows/lifecycle/definitions'),
-      import('@suture/workflows/services/audit-log'),
     ]);
     const { CLASSES } = scenario;
     const { DomainError } = errors;
@@ -526,7 +525,7 @@ const suite: BenchSuite = {
       const before = await measure(`${BASELINE_TASKS}-task batch (before)`, BASELINE_TASKS);
       const big = await measure(`${TASKS}-task batch`, TASKS);
       const after = await measure(`${BASELINE_TASKS}-task batch (after)`, BASELINE_TASKS);
-      const chain = await auditLog.verifyAuditChain(prisma);
+      const chain = await stack.verifyAudit();
 
       const labelsPerSecond = (r: BatchRun) => r.firstRoundLabels / (r.labelWindowMs / 1000);
       const mean = (f: (m: typeof big) => number) => (f(before) + f(after)) / 2;

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     console.error(`no benchmark suite matches ${wanted.join(', ')}`);
     process.exit(2);
   }
-  const results: Array<{ suite: string; title: string; figures: BenchFigure[]; error?: string }> = [];
+  const results: Array<{ suite: string; title: string; figures: BenchFigure[]; error?: string; environment?: Record<string, string | number> }> = [];
   for (const suite of suites) {
     console.log(`# ${suite.title}`);
     try {
@@ -38,11 +38,11 @@ async function main(): Promise<void> {
           `  ${f.name}: ${fmt(f.value)} ${f.unit} | ${f.baselineName}: ${fmt(f.baselineValue)} ${f.unit} | ratio ${fmt(f.ratio)}${f.target ? ` | target ${f.target}: ${f.met ? 'met' : 'NOT met'}` : ''}`,
         );
       }
-      results.push({ suite: suite.id, title: suite.title, figures });
+      results.push({ suite: suite.id, title: suite.title, figures, ...(suite.environment ? { environment: suite.environment } : {}) });
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       console.error(`  failed: ${message}`);
-      results.push({ suite: suite.id, title: suite.title, figures: [], error: message });
+      results.push({ suite: suite.id, title: suite.title, figures: [], error: message, ...(suite.environment ? { environment: suite.environment } : {}) });
     }
   }
   const outDir = join(here, 'results');
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     `## ${r.title}`,
     '',
     ...(r.error ? ['```', r.error, '```', ''] : []),
+    ...(r.environment ? [...Object.entries(r.environment).map(([k, v]) => `- ${k}: ${v}`), ''] : []),
     '| figure | value | baseline | baseline value | ratio | target | met |',
     '|---|---|---|---|---|---|---|',
     ...r.figures.map(

@@ -20,4 +20,6 @@ export interface BenchSuite {
   id: string;
   title: string;
   run(): Promise<BenchFigure[]>;
+  /** Filled by run(): where the figures were measured (browser version, renderer, load average), written beside them. */
+  environment?: Record<string, string | number>;
 }

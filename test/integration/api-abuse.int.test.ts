@@ -64,7 +64,7 @@ describe('API abuse', () => {
     const failed = await stack.prisma.auditEvent.findMany({ where: { action: 'user.login-failed' } });
     expect(failed.length).toBe(5);
     expect(failed.every((e) => e.entityId === ann.id)).toBe(true);
-    expect(JSON.stringify(failed.map((e) => ({ ...e, seq: String(e.seq) })))).not.toMatch(/wrong-|suture\.test/);
+    expect(JSON.stringify(failed.map((e) => ({ ...e, seq: String(e.seq), txid: String(e.txid) })))).not.toMatch(/wrong-|suture\.test/);
   });
 
   it('refuses deep and alias-heavy operations before executing them', async () => {

@@ -8,14 +8,24 @@ import { repoRoot } from './paths.ts';
 export const ADMIN_URL = process.env.SUTURE_TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
+  /** The owner's URL (migrations ran as this role): what a DBA would use. */
   url: string;
+  /** The application's least-privileged role (suture_app, made by the migrations): what the API and worker use. */
+  appUrl: string;
   name: string;
   drop(): Promise<void>;
 }
 
-function urlFor(name: string): string {
+/** The application role the migrations create (see prisma/migrations/*_audit_seal). */
+export const APP_ROLE = 'suture_app';
+
+function urlFor(name: string, user?: string): string {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
+  if (user) {
+    u.username = user;
+    u.password = process.env.SUTURE_TEST_PG_APP_PASSWORD ?? '';
+  }
   return u.toString();
 }
 
@@ -48,6 +58,7 @@ export async function createTestDatabase(prefix = 'suture_test'): Promise<TestDa
   if (migrated.code !== 0) throw new Error(`migrate deploy failed for ${name}:\n${migrated.output}`);
   return {
     url,
+    appUrl: urlFor(name, APP_ROLE),
     name,
     async drop() {
       const c = new pg.Client({ connectionString: ADMIN_URL });

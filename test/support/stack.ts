@@ -13,6 +13,7 @@ import { createLifecycleWorker, workflowsPath } from '@suture/workflows/worker';
 import { createApp } from '@suture/api/app';
 import { SessionStore } from '@suture/api/auth/sessions';
 import type { Services } from '@suture/api/context';
+import { s3AnchorStore, sealAuditLog, verifyAuditChain, type AuditChainConfig, type ChainVerification, type SealResult } from '@suture/workflows/services/audit-log';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startTestS3, type TestS3 } from './s3.ts';
 import { startTestTemporal } from './temporal.ts';
@@ -34,6 +35,12 @@ export interface Stack {
   apiUrl: string;
   services: Services;
   taskQueue: string;
+  /** The audit chain's key and anchor (an object in the stack's bucket). */
+  audit: AuditChainConfig;
+  /** Seals every finished event now (the worker's sealer does it every second). */
+  sealAudit(): Promise<SealResult>;
+  /** Seals, then verifies the audit chain against its anchor. */
+  verifyAudit(): Promise<ChainVerification>;
   /** Env for a worker child process pointing at this stack. */
   workerEnv: Record<string, string>;
   startWorkerProcess(): ChildProcess;
@@ -58,11 +65,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const inProcess = options.inProcessWorker ?? true;
   const [db, s3, temporal] = await Promise.all([createTestDatabase(), startTestS3(), startTestTemporal()]);
-  const prisma = createPrisma(db.url, { max: 20 });
+  // The API and the worker run as the least-privileged application role, as deployed.
+  const prisma = createPrisma(db.appUrl, { max: 20 });
   const taskQueue = `suture-test-${db.name}`;
   const address = temporal.connection.options.address;
   // A fresh secret per stack: nothing in code holds a default.
   const deidSecret = randomBytes(32).toString('base64url');
+  const audit: AuditChainConfig = { key: randomBytes(32).toString('base64url'), anchors: s3AnchorStore(s3.client, s3.bucket) };
   const config = {
     S3_BUCKET: s3.bucket,
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -78,6 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     temporal: temporal.client,
     sessions: new SessionStore(prisma, 12),
     config,
+    audit,
     log: (level, message, fields) => {
       if (level === 'error' || process.env.SUTURE_TEST_TRACE) console.error(JSON.stringify({ level, message, ...fields }));
     },
@@ -102,12 +112,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       taskRecheckSeconds: config.TASK_RECHECK_SECONDS,
       deidSecret,
       ...(options.originalsKey ? { originalsKey: options.originalsKey } : {}),
+      audit: { ...audit, sealIntervalMs: 500 },
       workflowBundle: await workflowBundle(),
     });
     workerRun = workerHandle.worker.run();
   }
   const workerEnv: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -117,6 +128,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     TASK_RECHECK_SECONDS: String(config.TASK_RECHECK_SECONDS),
     SUTURE_DEID_KEY: deidSecret,
+    SUTURE_AUDIT_KEY: audit.key,
+    SUTURE_AUDIT_ANCHOR: `s3://${s3.bucket}/audit/anchor.json`,
     ...(options.originalsKey ? { SUTURE_ORIGINALS_KEY: options.originalsKey.toString('base64') } : {}),
   };
   const children: ChildProcess[] = [];
@@ -128,6 +141,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     apiUrl,
     services,
     taskQueue,
+    audit,
+    sealAudit: () => sealAuditLog(prisma, audit),
+    async verifyAudit() {
+      // Another sealer (the worker's) may hold the lock: seal until this call ran once.
+      for (let i = 0; i < 100 && !(await sealAuditLog(prisma, audit)).ran; i++) await new Promise((r) => setTimeout(r, 50));
+      return verifyAuditChain(prisma, audit);
+    },
     workerEnv,
     startWorkerProcess() {
       // node itself runs the worker (tsx as a loader, not the tsx CLI): the CLI would run it in a grandchild

@@ -20,6 +20,10 @@ const schema = z.object({
   BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
   /** The project's de-identification secret: keys UID remapping, pseudonymous patient IDs and date shifts. */
   SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters (it keys UID remapping and pseudonyms)'),
+  /** Keys the audit chain (HMAC of every seal and of the anchored head); the worker runs the sealer. */
+  SUTURE_AUDIT_KEY: z.string().min(32, 'SUTURE_AUDIT_KEY must be a secret of at least 32 characters (it keys the audit chain)'),
+  /** Where the audit chain's head is anchored: s3://bucket/key or file:///path; s3://<S3_BUCKET>/audit/anchor.json by default. */
+  SUTURE_AUDIT_ANCHOR: z.string().url().optional(),
   /**
    * Master key that wraps the per-asset data keys of originals retained encrypted (campaign media policy
    * RETAIN_ENCRYPTED): 32 random bytes as base64 or hex. Optional; without it such assets fail with

@@ -8,6 +8,7 @@ import { createActivities } from './activities/index.ts';
 import { parseWorkerConfig } from './config.ts';
 import { createS3 } from './services/s3.ts';
 import { createTextDetector } from './media/index.ts';
+import { anchorStoreFrom, startAuditSealer, type AuditChainConfig } from './services/audit-log.ts';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('./workflows.ts');
@@ -24,6 +25,8 @@ export interface LifecycleWorkerDeps {
   deidSecret: string;
   /** SUTURE_ORIGINALS_KEY: master key for originals kept encrypted (campaign media policy RETAIN_ENCRYPTED). */
   originalsKey?: Buffer | undefined;
+  /** The audit chain's key and anchor: the worker runs the sealer (services/audit-log.ts) when given. */
+  audit?: AuditChainConfig & { sealIntervalMs?: number };
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflowsPath. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -52,9 +55,16 @@ export async function createLifecycleWorker(deps: LifecycleWorkerDeps): Promise<
       textDetector: createTextDetector(),
     }),
   });
+  const sealer = deps.audit
+    ? startAuditSealer(deps.prisma, deps.audit, {
+        intervalMs: deps.audit.sealIntervalMs ?? 1000,
+        log: (level, message, fields) => console.error(JSON.stringify({ at: new Date().toISOString(), level, component: 'audit-sealer', message, ...fields })),
+      })
+    : null;
   return {
     worker,
     async close() {
+      await sealer?.stop();
       await clientConnection.close();
       await connection.close();
     },
@@ -82,6 +92,7 @@ export async function runWorkerFromEnv(env: Record<string, string | undefined>):
     sse: config.S3_SSE,
     deidSecret: config.SUTURE_DEID_KEY,
     originalsKey: config.SUTURE_ORIGINALS_KEY,
+    audit: { key: config.SUTURE_AUDIT_KEY, anchors: anchorStoreFrom(config.SUTURE_AUDIT_ANCHOR, s3, config.S3_BUCKET) },
   });
   try {
     await worker.run();

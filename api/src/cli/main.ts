@@ -7,6 +7,7 @@ const groups: Record<string, { describe: string; load: () => Promise<{ run(argv:
   login: { describe: 'sign in (password from standard input) and keep the session for upload and export; `login logout` ends it', load: () => import('./login.ts') },
   upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },
   media: { describe: 'probe and de-identify media files', load: () => import('./media.ts') },
+  audit: { describe: 'list, export (JSON lines, CSV) and verify the audit log through the API', load: () => import('./audit.ts') },
   export: { describe: 'export accepted labels (COCO, YOLO, CVAT, MOT, phases CSV, NIfTI, native JSON)', load: () => import('./export.ts') },
 };
 

@@ -1,4 +1,5 @@
-// `suture migrate`: creates the database if absent and applies the checked-in migrations.
+// `suture migrate`: creates the database if absent and applies the checked-in migrations, as the schema's
+// owner (MIGRATION_DATABASE_URL, else DATABASE_URL). The migrations make the application's role suture_app.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -36,10 +37,19 @@ export function migrateDeploy(databaseUrl: string): void {
   if (res.status !== 0) throw new Error(`migrate deploy failed:\n${res.stdout}\n${res.stderr}`);
 }
 
+/** The application's URL for a local install: the owner's URL with the least-privileged role the migrations make. */
+export function appDatabaseUrl(ownerUrl: string): string {
+  const url = new URL(ownerUrl);
+  url.username = 'suture_app';
+  url.password = '';
+  return url.toString();
+}
+
 export async function run(): Promise<number> {
-  const url = process.env.DATABASE_URL;
+  // Migrations run as the schema's owner; the API and the worker use DATABASE_URL as suture_app.
+  const url = process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL;
   if (!url) {
-    console.error('DATABASE_URL is required');
+    console.error('MIGRATION_DATABASE_URL (the schema owner) or DATABASE_URL is required');
     return 2;
   }
   if (await ensureDatabase(url)) console.log('created the database');

@@ -16,11 +16,12 @@ import { createPrisma } from '@suture/db';
 import { createS3 } from '@suture/workflows/services/s3';
 import { parseMasterKey } from '@suture/workflows/media/envelope';
 import { createLifecycleWorker } from '@suture/workflows/worker';
+import { anchorStoreFrom } from '@suture/workflows/services/audit-log';
 import { SessionStore } from '../auth/sessions.ts';
 import { createApp } from '../app.ts';
 import type { Services } from '../context.ts';
-import { jsonLogger } from '../server.ts';
-import { ensureDatabase, migrateDeploy } from './migrate.ts';
+import { jsonLogger, warnIfPrivileged } from '../server.ts';
+import { appDatabaseUrl, ensureDatabase, migrateDeploy } from './migrate.ts';
 import { seedDemo } from './seed.ts';
 import { localDataDir, localSecret } from './local-secrets.ts';
 
@@ -67,10 +68,12 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('exit', stopAll);
 
-  // PostgreSQL.
-  const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/suture';
-  if (await ensureDatabase(databaseUrl)) console.log('created the suture database');
-  migrateDeploy(databaseUrl);
+  // PostgreSQL: migrations as the schema's owner, the API and worker as the least-privileged suture_app
+  // role the migrations make (no password: local trust authentication; see the README for production).
+  const migrationUrl = env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/suture';
+  const databaseUrl = env.DATABASE_URL ?? appDatabaseUrl(migrationUrl);
+  if (await ensureDatabase(migrationUrl)) console.log('created the suture database');
+  migrateDeploy(migrationUrl);
 
   // S3: s3rver with data on disk unless S3_ENDPOINT points elsewhere.
   const bucket = env.S3_BUCKET ?? 'suture';
@@ -113,6 +116,13 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const prisma = createPrisma(databaseUrl, { max: 20 });
+  // The audit chain: key from the environment or this install's secrets; head anchored in a file of the
+  // data directory, outside the database (SUTURE_AUDIT_ANCHOR=s3://... to anchor in S3 instead).
+  const audit = {
+    key: env.SUTURE_AUDIT_KEY ?? localSecret(dataDir, 'auditKey'),
+    anchors: anchorStoreFrom(env.SUTURE_AUDIT_ANCHOR ?? `file://${join(dataDir, 'audit-anchor.json')}`, s3, bucket),
+  };
+  await warnIfPrivileged(prisma, jsonLogger('up'));
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
   const taskQueue = env.TEMPORAL_TASK_QUEUE ?? 'suture-lifecycle';
@@ -131,11 +141,12 @@ export async function run(argv: string[]): Promise<number> {
       SUTURE_DEID_KEY: env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey'),
     },
     log: jsonLogger('api'),
+    audit,
   };
 
   // The lifecycle worker, in this process.
   const deidSecret = env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey');
-  const { worker } = await createLifecycleWorker({
+  const { worker, close: closeWorker } = await createLifecycleWorker({
     prisma,
     s3,
     temporalAddress,
@@ -146,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     deidSecret,
     // Campaigns whose media policy keeps originals encrypted wrap their data keys with this key.
     originalsKey: parseMasterKey(env.SUTURE_ORIGINALS_KEY ?? localSecret(dataDir, 'originalsKey')),
+    audit,
   });
   const workerRun = worker.run();
 
@@ -205,6 +217,7 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => apiServer.close(() => resolve()));
   await stopListening();
   await workerRun;
+  await closeWorker();
   stopAll();
   await connection.close();
   await prisma.$disconnect();

@@ -1,4 +1,6 @@
 import { builder } from './builder.ts';
+import { auditRead } from '../audit-reads.ts';
+import type { Context } from '../context.ts';
 import { batchProgress, createBatch, lifecycleState, startBatch, type BatchProgress } from '../services/batches.ts';
 import {
   abortUpload,
@@ -17,6 +19,13 @@ import {
 
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
 
+/** A presigned media URL handed out: recorded (who got a URL to which asset), never the URL itself. */
+async function presigned(ctx: Context, assetId: string, variant: string, url: Promise<string | null>): Promise<string | null> {
+  const signed = await url;
+  if (signed) auditRead(ctx, { action: 'media.url-presigned', entityType: 'Asset', entityId: assetId, data: { variant } });
+  return signed;
+}
+
 builder.prismaObject('Asset', {
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -27,22 +36,22 @@ builder.prismaObject('Asset', {
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     /** Short-lived URL of the de-identified derivative; null until ingest made one. */
-    url: t.string({ nullable: true, resolve: (a, _args, ctx) => derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null) }),
+    url: t.string({ nullable: true, resolve: (a, _args, ctx) => presigned(ctx, a.id, 'derivative', derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null)) }),
     spriteUrl: t.string({
       nullable: true,
       description: "Short-lived URL of the timeline's sprite strip (JPEG, thumbnails side by side; metadata.sprite says how many and their interval); null until a video is READY",
-      resolve: (a, _args, ctx) => spriteUrl(ctx.services, a),
+      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'sprite', spriteUrl(ctx.services, a)),
     }),
     frameIndexUrl: t.string({
       nullable: true,
       description: "Short-lived URL of frames.json: each proxy frame's presentation time and the source frame it shows; null unless a READY video",
-      resolve: (a, _args, ctx) => frameIndexUrl(ctx.services, a),
+      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'frameIndex', frameIndexUrl(ctx.services, a)),
     }),
     volumeUrl: t.string({
       nullable: true,
       description:
         'Short-lived URL of the de-identified volume (NIfTI, gzipped) of a READY NIfTI asset, or of a READY grey DICOM as NIfTI (columns × rows × frames), for the volume editor; null otherwise',
-      resolve: (a, _args, ctx) => volumeUrl(ctx.services, a),
+      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'volume', volumeUrl(ctx.services, a)),
     }),
     trimStartSeconds: t.exposeFloat('trimStartSeconds', { nullable: true }),
     trimEndSeconds: t.exposeFloat('trimEndSeconds', { nullable: true }),
@@ -141,7 +150,7 @@ builder.mutationFields((t) => ({
     errors: {},
     args: { assetId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
-      const { uploaded, plan } = await resumeUpload(ctx.services, String(args.assetId));
+      const { uploaded, plan } = await resumeUpload(ctx.services, ctx.user, String(args.assetId));
       return { ...plan, uploaded };
     },
   }),
@@ -172,7 +181,7 @@ builder.mutationFields((t) => ({
   abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({
     args: { assetId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
-      await abortUpload(ctx.services, String(args.assetId));
+      await abortUpload(ctx.services, ctx.user, String(args.assetId));
       return true;
     },
   }),

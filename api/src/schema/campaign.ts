@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { auditRead } from '../audit-reads.ts';
 import { createCampaign, setCampaignMediaPolicy, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
 import { annotatorMetrics, campaignAgreement, costReport, type AnnotatorMetrics, type CampaignAgreement, type CostReport } from '../services/metrics.ts';
 
@@ -133,7 +134,11 @@ builder.queryFields((t) => ({
     type: CostReportRef,
     errors: {},
     args: { campaignId: t.arg.id() },
-    resolve: (_root, args, ctx) => costReport(ctx.services, String(args.campaignId)),
+    resolve: async (_root, args, ctx) => {
+      const report = await costReport(ctx.services, String(args.campaignId));
+      auditRead(ctx, { action: 'ledger.read', entityType: 'Campaign', entityId: String(args.campaignId), data: { report: 'cost' } });
+      return report;
+    },
   }),
 }));
 

@@ -1,9 +1,11 @@
 // The GraphQL schema: entity files register their types, queries and mutations on the builder.
 import { builder } from './builder.ts';
 import './user.ts';
+import './sso.ts';
 import './campaign.ts';
 import './batch.ts';
 import './work.ts';
 import './export.ts';
+import './audit.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

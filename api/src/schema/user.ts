@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { recordAudit } from '@suture/workflows/services/audit-log';
 import {
   changeOwnPassword,
   grantCredential,
@@ -53,7 +54,7 @@ builder.prismaObject('Credential', {
   }),
 });
 
-const Session = builder.objectRef<{ token: string; expiresAt: Date; userId: string }>('Session').implement({
+export const Session = builder.objectRef<{ token: string; expiresAt: Date; userId: string }>('Session').implement({
   fields: (t) => ({
     token: t.exposeString('token'),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
@@ -87,6 +88,7 @@ builder.mutationFields((t) => ({
   logout: t.withAuth({ authenticated: true }).boolean({
     resolve: async (_root, _args, ctx) => {
       if (ctx.token) await ctx.services.sessions.revoke(ctx.token);
+      await recordAudit(ctx.services.prisma, { actorId: ctx.user.id, action: 'user.logout', entityType: 'User', entityId: ctx.user.id });
       return true;
     },
   }),

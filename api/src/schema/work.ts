@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import { canSeeAnnotation, canSeeWorkOnTask, seesAllWork } from './access.ts';
 import { claimNextReview, claimNextTask, heartbeat, saveDraft, submitAnnotation, submitAuditVerdict, submitReview } from '../services/work.ts';
 import { DomainError } from '../errors.ts';
+import { auditRead } from '../audit-reads.ts';
 
 builder.prismaObject('Task', {
   fields: (t) => ({
@@ -21,7 +22,15 @@ builder.prismaObject('Task', {
     // What the annotators together produced is visible only to those who may see everyone's work.
     agreement: t.exposeFloat('agreement', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     agreementMetric: t.exposeString('agreementMetric', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
-    consensus: t.expose('consensus', { type: 'JSON', nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
+    consensus: t.field({
+      type: 'JSON',
+      nullable: true,
+      authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id),
+      resolve: (task, _args, ctx) => {
+        if (task.consensus !== null) auditRead(ctx, { action: 'consensus.read', entityType: 'Task', entityId: task.id, data: { round: task.round } });
+        return task.consensus;
+      },
+    }),
     consensusMethod: t.exposeString('consensusMethod', { nullable: true, authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id) }),
     reviewReason: t.exposeString('reviewReason', {
       nullable: true,
@@ -33,12 +42,15 @@ builder.prismaObject('Task', {
       type: ['Annotation'],
       description: "Every annotator's submitted label in the current round. Experts reviewing the task, QA and ops only.",
       authScopes: (task, _args, ctx) => canSeeWorkOnTask(ctx, task.id),
-      resolve: (query, task, _args, ctx) =>
-        ctx.services.prisma.annotation.findMany({
+      resolve: async (query, task, _args, ctx) => {
+        const labels = await ctx.services.prisma.annotation.findMany({
           ...query,
           where: { taskId: task.id, submitted: true, assignment: { round: task.round, status: 'SUBMITTED', kind: { in: ['LABEL', 'REWORK'] } } },
           orderBy: { createdAt: 'asc' },
-        }),
+        });
+        auditRead(ctx, { action: 'labels.read', entityType: 'Task', entityId: task.id, data: { round: task.round, labels: labels.length } });
+        return labels;
+      },
     }),
   }),
 });
@@ -74,7 +86,14 @@ builder.prismaObject('Annotation', {
   fields: (t) => ({
     id: t.exposeID('id'),
     version: t.exposeInt('version'),
-    data: t.expose('data', { type: 'JSON' }),
+    data: t.field({
+      type: 'JSON',
+      // Someone else's label read (an expert, QA, ops): recorded; the author reading their own draft is not.
+      resolve: (an, _args, ctx) => {
+        if (an.userId !== ctx.user?.id) auditRead(ctx, { action: 'label.read', entityType: 'Annotation', entityId: an.id, data: { taskId: an.taskId, version: an.version } });
+        return an.data;
+      },
+    }),
     submitted: t.exposeBoolean('submitted'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     annotator: t.relation('user'),
@@ -85,7 +104,13 @@ builder.prismaObject('Review', {
   fields: (t) => ({
     id: t.exposeID('id'),
     decision: t.exposeString('decision'),
-    data: t.expose('data', { type: 'JSON' }),
+    data: t.field({
+      type: 'JSON',
+      resolve: (r, _args, ctx) => {
+        if (r.reviewerId !== ctx.user?.id) auditRead(ctx, { action: 'review.read', entityType: 'Review', entityId: r.id, data: { taskId: r.taskId } });
+        return r.data;
+      },
+    }),
     comment: t.exposeString('comment'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -172,13 +197,16 @@ builder.queryFields((t) => ({
   ledger: t.withAuth({ anyRole: ['FINANCE', 'ADMIN'] }).prismaField({
     type: ['LedgerEntry'],
     args: { campaignId: t.arg.id(), take: t.arg.int({ required: false }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.services.prisma.ledgerEntry.findMany({
+    resolve: async (query, _root, args, ctx) => {
+      const entries = await ctx.services.prisma.ledgerEntry.findMany({
         ...query,
         where: { campaignId: String(args.campaignId) },
         orderBy: { createdAt: 'desc' },
         take: Math.min(args.take ?? 200, 1000),
-      }),
+      });
+      auditRead(ctx, { action: 'ledger.read', entityType: 'Campaign', entityId: String(args.campaignId), data: { entries: entries.length } });
+      return entries;
+    },
   }),
 }));
 

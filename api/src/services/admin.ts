@@ -48,7 +48,7 @@ export async function login(services: Services, email: string, password: string,
   }
   byAccount.succeed(account);
   const session = await services.sessions.create(user.id);
-  await services.prisma.$transaction((tx) => appendAudit(tx, { actorId: user.id, action: 'user.login', entityType: 'User', entityId: user.id }));
+  await services.prisma.$transaction((tx) => appendAudit(tx, { actorId: user.id, action: 'user.login', entityType: 'User', entityId: user.id, data: { method: 'password' } }));
   return { ...session, userId: user.id };
 }
 

@@ -71,7 +71,7 @@ async function presignParts(services: Services, key: string, uploadId: string, f
 }
 
 /** Resuming a broken upload: which parts S3 already has, and fresh URLs for the rest. */
-export async function resumeUpload(services: Services, assetId: string): Promise<{ uploaded: number[]; plan: UploadPlan }> {
+export async function resumeUpload(services: Services, actor: AuthUser, assetId: string): Promise<{ uploaded: number[]; plan: UploadPlan }> {
   const asset = await services.prisma.asset.findUnique({ where: { id: assetId } });
   if (!asset || !asset.uploadId || asset.status !== 'AWAITING_UPLOAD') throw new NotFoundError('upload in progress for this asset');
   // Stores without ListParts (s3rver) report nothing: the client then skips the parts in its own checkpoint.
@@ -80,6 +80,13 @@ export async function resumeUpload(services: Services, assetId: string): Promise
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !uploaded.includes(n));
   const parts: UploadPlan['parts'] = [];
   for (const n of missing) parts.push(...(await presignParts(services, asset.key, asset.uploadId, n, n)));
+  await appendAudit(services.prisma, {
+    actorId: actor.id,
+    action: 'asset.upload-resumed',
+    entityType: 'Asset',
+    entityId: asset.id,
+    data: { uploaded: uploaded.length, missing: missing.length },
+  });
   return { uploaded, plan: { assetId, uploadId: asset.uploadId, partSize: PART_SIZE, parts, expiresInSeconds: PRESIGN_SECONDS } };
 }
 
@@ -121,11 +128,22 @@ async function listedParts(services: Services, key: string, uploadId: string): P
   return (listed.Parts ?? []).map((p) => ({ partNumber: p.PartNumber!, etag: p.ETag! }));
 }
 
-export async function abortUpload(services: Services, assetId: string): Promise<void> {
+export async function abortUpload(services: Services, actor: AuthUser, assetId: string): Promise<void> {
   const asset = await services.prisma.asset.findUnique({ where: { id: assetId } });
   if (!asset?.uploadId) return;
-  await services.s3.send(new AbortMultipartUploadCommand({ Bucket: services.config.S3_BUCKET, Key: asset.key, UploadId: asset.uploadId }));
-  await services.prisma.asset.update({ where: { id: assetId }, data: { status: 'FAILED', errorCode: 'ABORTED', errorMessage: 'the upload was aborted', uploadId: null } });
+  // A store that refuses the abort (s3rver has none) leaves the parts to the bucket's lifecycle rule
+  // (AbortIncompleteMultipartUpload); the asset is failed all the same, so it is never ingested.
+  const s3Aborted = await services.s3
+    .send(new AbortMultipartUploadCommand({ Bucket: services.config.S3_BUCKET, Key: asset.key, UploadId: asset.uploadId }))
+    .then(() => true)
+    .catch((error: unknown) => {
+      services.log('warn', 'S3 refused to abort the multipart upload', { assetId, error: (error as Error).name });
+      return false;
+    });
+  await services.prisma.$transaction(async (tx) => {
+    await tx.asset.update({ where: { id: assetId }, data: { status: 'FAILED', errorCode: 'ABORTED', errorMessage: 'the upload was aborted', uploadId: null } });
+    await appendAudit(tx, { actorId: actor.id, action: 'asset.upload-aborted', entityType: 'Asset', entityId: asset.id, data: { s3Aborted } });
+  });
 }
 
 /** A short-lived URL to the de-identified derivative; originals are never signed for viewing. */

@@ -180,6 +180,15 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       UPDATE "Task" t SET "openSlots" = t."openSlots" - 1
       FROM claimed WHERE t.id = claimed."taskId"
       RETURNING t.id
+    ),
+    -- The claim is audited in the same statement (and commits with it): an append takes no lock, so
+    -- claims stay as parallel as before.
+    audited AS (
+      INSERT INTO "AuditEvent" ("actorId", "action", "entityType", "entityId", "data")
+      SELECT claimed."userId", 'task.claimed', 'Task', claimed."taskId"::text,
+             jsonb_build_object('assignmentId', claimed.id::text, 'round', claimed.round, 'slot', claimed.slot, 'kind', claimed.kind::text)
+      FROM claimed
+      RETURNING seq
     )
     SELECT 'claimed' AS outcome, slot.campaign_id::text AS "campaignId", ${assignmentColumns('claimed')}
     FROM claimed JOIN slot ON slot.task_id = claimed."taskId"
@@ -301,12 +310,16 @@ export async function saveDraft(services: Services, user: AuthUser, assignmentId
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
     // One draft per assignment, overwritten by each autosave: drafts cannot pile up.
-    if (last && !last.submitted) {
-      await tx.annotation.update({ where: { id: last.id }, data: { data: value } });
-      return last.id;
-    }
-    const created = await tx.annotation.create({ data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false } });
-    return created.id;
+    const draft =
+      last && !last.submitted
+        ? await tx.annotation.update({ where: { id: last.id }, data: { data: value }, select: { id: true, version: true } })
+        : await tx.annotation.create({
+            data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false },
+            select: { id: true, version: true },
+          });
+    // Which draft of which task, never its content.
+    await appendAudit(tx, { actorId: user.id, action: 'annotation.draft-saved', entityType: 'Task', entityId: a.taskId, data: { assignmentId: a.id, version: draft.version } });
+    return draft.id;
   });
 }
 
@@ -393,7 +406,13 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
           SELECT gen_random_uuid(), candidate.id, ${user.id}::uuid, 'REVIEW', candidate.round, 0, 'ACTIVE', now() + make_interval(secs => candidate.sla), now(), now(), 0
           FROM candidate
           ON CONFLICT DO NOTHING
-          RETURNING "id"
+          RETURNING "id", "taskId", round
+        ),
+        audited AS (
+          INSERT INTO "AuditEvent" ("actorId", "action", "entityType", "entityId", "data")
+          SELECT ${user.id}::uuid, 'review.claimed', 'Task', claimed."taskId"::text, jsonb_build_object('assignmentId', claimed.id::text, 'round', claimed.round)
+          FROM claimed
+          RETURNING seq
         )
         SELECT 'claimed' AS outcome, id::text AS id FROM claimed
         UNION ALL

@@ -55,3 +55,8 @@ const ROLE_LABELS: Record<string, string> = {
 export function roleLabel(role: string): string {
   return ROLE_LABELS[role] ?? humanize(role);
 }
+
+/** A message from the API as a sentence: capital first letter, a full stop at the end. */
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
+}

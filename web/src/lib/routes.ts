@@ -7,6 +7,13 @@ export const routes = {
   home: '/',
   login: (redirectTo?: string) => (redirectTo && redirectTo !== '/' ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : '/login'),
   logout: '/logout',
+  /** Starts a single sign-on (src/routes/login/oidc). */
+  sso: (redirectTo?: string) => (redirectTo && redirectTo !== '/' ? `/login/oidc?redirectTo=${encodeURIComponent(redirectTo)}` : '/login/oidc'),
+  /** Your own account: change your password. */
+  account: '/account',
+  admin: {
+    users: '/admin/users',
+  },
   /** The same-origin GraphQL proxy (src/routes/graphql/+server.ts). */
   graphql: '/graphql',
   ops: {
@@ -28,9 +35,32 @@ export const routes = {
   finance: {
     report: (campaignId?: string | null) => (campaignId ? `/finance?campaign=${id(campaignId)}` : '/finance'),
   },
+  audit: {
+    /** The audit log, filtered (AuditLogQuery) and paged (after = a page's endCursor). */
+    log: (query: AuditLogQuery = {}) => withQuery('/audit', { ...query }),
+    /** The streamed export (JSON lines or CSV) of the same filter, through the console's proxy. */
+    export: (format: 'jsonl' | 'csv', query: AuditLogQuery = {}) => withQuery('/audit/export', { ...query, after: undefined, format }),
+  },
 } as const;
 
-export type SectionKey = 'ops' | 'work' | 'review' | 'qa' | 'finance';
+export type AuditLogQuery = {
+  actorId?: string | undefined;
+  action?: string | undefined;
+  entityType?: string | undefined;
+  entityId?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  after?: string | undefined;
+};
+
+function withQuery(path: string, query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+  const q = params.toString();
+  return q ? `${path}?${q}` : path;
+}
+
+export type SectionKey = 'ops' | 'work' | 'review' | 'qa' | 'finance' | 'audit' | 'admin';
 
 export interface Section {
   key: SectionKey;
@@ -47,6 +77,8 @@ export const sections: readonly Section[] = [
   { key: 'review', label: 'Expert review', href: routes.review.queue, prefix: '/review', roles: ['EXPERT'] },
   { key: 'qa', label: 'QA audits', href: routes.qa.queue, prefix: '/qa', roles: ['QA_AUDITOR'] },
   { key: 'finance', label: 'Finance', href: routes.finance.report(), prefix: '/finance', roles: ['FINANCE', 'ADMIN'] },
+  { key: 'admin', label: 'Users', href: routes.admin.users, prefix: '/admin', roles: ['ADMIN', 'OPS_MANAGER'] },
+  { key: 'audit', label: 'Audit log', href: routes.audit.log(), prefix: '/audit', roles: ['QA_AUDITOR', 'ADMIN'] },
 ];
 
 /** Paths a signed-out visitor may open. */

@@ -311,3 +311,37 @@ export interface LedgerEntry {
   createdAt: string;
   user: { name: string } | null;
 }
+
+/** One event of the audit log (ids and counts, never PHI or label content). */
+export interface AuditEvent {
+  seq: string;
+  at: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  entityType: string;
+  entityId: string;
+  data: Record<string, unknown>;
+  /** Null until the sealer has chained it (about a second). */
+  chainPosition: string | null;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  events: number;
+  pending: number;
+  headPosition: string | null;
+  anchorPosition: string | null;
+  anchorAt: string | null;
+  anchorLocation: string | null;
+  problem: { code: string; message: string; position: string | null; seq: string | null } | null;
+}
+
+/** An account as /admin/users lists it. */
+export interface AdminUser {
+  id: string;
+  name: string;
+  email: string;
+  roles: Role[];
+  active: boolean;
+}

@@ -3,14 +3,14 @@ import type { Cookies } from '@sveltejs/kit';
 
 export const SESSION_COOKIE = 'suture_session';
 
-export function setSessionCookie(cookies: Cookies, url: URL, token: string, expiresAt: Date): void {
-  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+/** `expiresAt` null: a cookie for this browser session (the API still ends the session at its own expiry). */
+export function setSessionCookie(cookies: Cookies, url: URL, token: string, expiresAt: Date | null): void {
   cookies.set(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
     secure: url.protocol === 'https:',
-    maxAge,
+    ...(expiresAt ? { maxAge: Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000)) } : {}),
   });
 }
 

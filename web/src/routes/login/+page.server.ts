@@ -2,9 +2,11 @@
 // the httpOnly session cookie, never into page scripts or localStorage.
 import { fail, redirect } from '@sveltejs/kit';
 import { DOMAIN_ERROR_FIELDS, isApiError } from '$lib/api';
+import { capitalise } from '$lib/format';
 import { homeFor, safeRedirect } from '$lib/routes';
 import { ApiUrlMissingError, callApi } from '$lib/server/api';
 import { setSessionCookie } from '$lib/server/session';
+import { takeLoginError } from '$lib/server/sso';
 import type { DomainErrorResult, SessionUser } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -21,9 +23,13 @@ const LOGIN = /* GraphQL */ `
 type SessionResult = { token: string; expiresAt: string; user: Pick<SessionUser, 'id' | 'name' | 'roles'> };
 type LoginResult = { login: ({ __typename: 'Session' } & SessionResult) | DomainErrorResult };
 
-export const load: PageServerLoad = ({ locals, url }) => {
+const SINGLE_SIGN_ON = /* GraphQL */ `query SingleSignOn { singleSignOn { name } }`;
+
+export const load: PageServerLoad = async ({ locals, url, cookies }) => {
   if (locals.user) redirect(303, safeRedirect(url.searchParams.get('redirectTo'), homeFor(locals.user.roles)));
-  return { redirectTo: url.searchParams.get('redirectTo') ?? '' };
+  // The password form works without it: an API that cannot say shows no single sign-on button.
+  const sso = await callApi<{ singleSignOn: { name: string } | null }>(SINGLE_SIGN_ON).catch(() => ({ singleSignOn: null }));
+  return { redirectTo: url.searchParams.get('redirectTo') ?? '', singleSignOn: sso.singleSignOn, ssoError: takeLoginError(cookies, url) };
 };
 
 export const actions: Actions = {
@@ -48,7 +54,3 @@ export const actions: Actions = {
     redirect(303, safeRedirect(redirectTo, homeFor(session.user.roles)));
   },
 };
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
-}

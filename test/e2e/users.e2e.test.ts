@@ -1,0 +1,206 @@
+// User administration in Chromium: an operations manager invites a user (a one-time password shown once),
+// changes their roles (a pair that breaks separation of duties is refused with the API's message, another is
+// accepted), deactivates them (their open session stops working) and resets their password (they sign in
+// with the password shown); the user changes their own password under My account.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { gql, startStack, type Stack } from '../support/stack.ts';
+import { bootstrapAdmin, PASSWORD, register, type Person } from '../support/scenario.ts';
+import { launchChromium, startConsole } from '../support/web.ts';
+
+describe('user administration in Chromium', () => {
+  let stack: Stack;
+  let web: Awaited<ReturnType<typeof startConsole>>;
+  let browser: Browser;
+  let ops: Person;
+  let opsPage: Page;
+  const uma = { name: 'Uma User', email: 'uma@suture.test' };
+  let umaPassword = '';
+
+  beforeAll(async () => {
+    stack = await startStack();
+    const admin = await bootstrapAdmin(stack);
+    ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
+    web = await startConsole(stack.apiUrl);
+    browser = await launchChromium();
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    opsPage = await context.newPage();
+    await signIn(opsPage, ops.email, PASSWORD);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+    await stack?.stop();
+  });
+
+  async function signIn(page: Page, email: string, password: string): Promise<void> {
+    await page.goto(`${web.url}/login`);
+    await page.getByTestId('login-email').fill(email);
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  }
+
+  async function newUserPage(email: string, password: string): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, email, password);
+    return page;
+  }
+
+  async function openUsers(): Promise<void> {
+    await opsPage.goto(`${web.url}/admin/users`);
+    await opsPage.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  }
+
+  const umaRow = () => opsPage.getByTestId(`user-row-${uma.email}`);
+
+  /** The session cookie's token of a signed-in page: what the API sees. */
+  async function tokenOf(page: Page): Promise<string> {
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'suture_session');
+    if (!cookie) throw new Error('no session cookie');
+    return cookie.value;
+  }
+
+  it('lists users for ops and refuses the page to others', async () => {
+    await openUsers();
+    await expect.poll(() => opsPage.getByTestId(`user-row-${ops.email}`).textContent()).toContain('(you)');
+    await expect.poll(() => opsPage.getByTestId('user-row-admin@suture.test').textContent()).toContain('Admin');
+    expect(await opsPage.getByTestId('nav-admin').count()).toBe(1);
+  });
+
+  it('invites a user with a one-time password shown once, which signs them in', async () => {
+    await openUsers();
+    await opsPage.getByTestId('invite-user').click();
+    await opsPage.getByTestId('invite-name').fill(uma.name);
+    await opsPage.getByTestId('invite-email').fill(uma.email);
+    // ANNOTATOR is ticked by default.
+    await opsPage.getByTestId('invite-submit').click();
+    await opsPage.getByTestId('one-time-panel').waitFor();
+    umaPassword = (await opsPage.getByTestId('one-time-password').textContent())!.trim();
+    expect(umaPassword.length).toBeGreaterThanOrEqual(12);
+    await opsPage.getByTestId('copy-password').click();
+    await expect.poll(() => opsPage.getByTestId('copy-password').textContent()).toBe('Copied');
+    expect(await opsPage.evaluate(() => navigator.clipboard.readText())).toBe(umaPassword);
+    await expect.poll(() => umaRow().getByTestId('user-roles').textContent()).toContain('Annotator');
+
+    const user = await stack.prisma.user.findUniqueOrThrow({ where: { email: uma.email } });
+    expect(user.roles).toEqual(['ANNOTATOR']);
+    // Shown once: gone after a reload.
+    await openUsers();
+    expect(await opsPage.getByTestId('one-time-panel').count()).toBe(0);
+
+    const umaPage = await newUserPage(uma.email, umaPassword);
+    expect(new URL(umaPage.url()).pathname).toBe('/work');
+    // Not an admin page for an annotator.
+    const res = await umaPage.goto(`${web.url}/admin/users`);
+    expect(res?.status()).toBe(403);
+    await umaPage.context().close();
+  });
+
+  it('refuses roles that break separation of duties with the API message and accepts others', async () => {
+    await openUsers();
+    await umaRow().getByTestId('edit-roles').click();
+    await umaRow().getByTestId('role-EXPERT').check();
+    await umaRow().getByTestId('save-roles').click();
+    await expect.poll(() => umaRow().getByTestId('row-error').textContent()).toContain('ANNOTATOR and EXPERT cannot be held together');
+    expect((await stack.prisma.user.findUniqueOrThrow({ where: { email: uma.email } })).roles).toEqual(['ANNOTATOR']);
+
+    await umaRow().getByTestId('role-ANNOTATOR').uncheck();
+    await umaRow().getByTestId('save-roles').click();
+    await expect.poll(() => umaRow().getByTestId('user-roles').textContent()).toBe('Clinical expert');
+    expect(await umaRow().getByTestId('row-error').count()).toBe(0);
+    expect((await stack.prisma.user.findUniqueOrThrow({ where: { email: uma.email } })).roles).toEqual(['EXPERT']);
+  });
+
+  it('deactivates a user: their open session stops working; reactivation lets them sign in again', async () => {
+    const umaPage = await newUserPage(uma.email, umaPassword);
+    expect(new URL(umaPage.url()).pathname).toBe('/review');
+    const token = await tokenOf(umaPage);
+
+    await openUsers();
+    await umaRow().getByTestId('deactivate').click();
+    await expect.poll(() => umaRow().getByTestId('user-status').textContent()).toBe('Deactivated');
+
+    await expect(gql(stack.apiUrl, token, '{ me { id } }')).rejects.toThrow(/log in first/);
+    await umaPage.goto(`${web.url}/review`);
+    expect(new URL(umaPage.url()).pathname).toBe('/login');
+    await umaPage.context().close();
+
+    await umaRow().getByTestId('reactivate').click();
+    await expect.poll(() => umaRow().getByTestId('user-status').textContent()).toBe('Active');
+  });
+
+  it('resets a password: the password shown signs the user in, the old one no longer does', async () => {
+    const umaPage = await newUserPage(uma.email, umaPassword);
+    const before = await tokenOf(umaPage);
+    await openUsers();
+    await umaRow().getByTestId('reset-password').click();
+    await opsPage.getByTestId('one-time-panel').waitFor();
+    expect(await opsPage.getByTestId('one-time-panel').textContent()).toContain(uma.email);
+    const fresh = (await opsPage.getByTestId('one-time-password').textContent())!.trim();
+    expect(fresh).not.toBe(umaPassword);
+    await opsPage.getByTestId('dismiss-password').click();
+    expect(await opsPage.getByTestId('one-time-panel').count()).toBe(0);
+    // The reset ended her sessions.
+    await expect(gql(stack.apiUrl, before, '{ me { id } }')).rejects.toThrow(/log in first/);
+    await umaPage.context().close();
+
+    const old = await (await browser.newContext()).newPage();
+    await old.goto(`${web.url}/login`);
+    await old.getByTestId('login-email').fill(uma.email);
+    await old.getByTestId('login-password').fill(umaPassword);
+    await old.getByTestId('login-submit').click();
+    await expect.poll(() => old.getByTestId('login-error').textContent()).toContain('Wrong email or password');
+    await old.context().close();
+
+    const signedIn = await newUserPage(uma.email, fresh);
+    await expect.poll(() => signedIn.getByTestId('current-user').textContent()).toBe(uma.name);
+    umaPassword = fresh;
+    await signedIn.context().close();
+  });
+
+  it('ends all sessions of a user', async () => {
+    const umaPage = await newUserPage(uma.email, umaPassword);
+    const token = await tokenOf(umaPage);
+    await openUsers();
+    await umaRow().getByTestId('revoke-sessions').click();
+    await expect
+      .poll(() =>
+        gql(stack.apiUrl, token, '{ me { id } }').then(
+          () => 'still signed in',
+          (error: Error) => error.message,
+        ),
+      )
+      .toMatch(/log in first/);
+    expect(await stack.prisma.session.count({ where: { user: { email: uma.email } } })).toBe(0);
+    await umaPage.context().close();
+  });
+
+  it('lets a signed-in user change their own password and stay signed in', async () => {
+    const umaPage = await newUserPage(uma.email, umaPassword);
+    await umaPage.getByTestId('current-user').click();
+    await umaPage.waitForURL((url) => url.pathname === '/account');
+    await umaPage.locator('main[data-hydrated="true"]').waitFor();
+    const next = 'a brand new passphrase for Uma';
+    await umaPage.getByTestId('current-password').fill('not her password');
+    await umaPage.getByTestId('new-password').fill(next);
+    await umaPage.getByTestId('confirm-password').fill(next);
+    await umaPage.getByTestId('change-password').click();
+    await expect.poll(() => umaPage.getByTestId('password-error').textContent()).toContain('The current password is wrong');
+
+    await umaPage.getByTestId('current-password').fill(umaPassword);
+    await umaPage.getByTestId('new-password').fill(next);
+    await umaPage.getByTestId('confirm-password').fill(next);
+    await umaPage.getByTestId('change-password').click();
+    await umaPage.getByTestId('password-changed').waitFor();
+    // This session goes on with its fresh token.
+    await umaPage.goto(`${web.url}/review`);
+    expect(new URL(umaPage.url()).pathname).toBe('/review');
+    await umaPage.context().close();
+
+    const again = await newUserPage(uma.email, next);
+    expect(new URL(again.url()).pathname).toBe('/review');
+    await again.context().close();
+  });
+});

@@ -1,0 +1,10 @@
+import { gql } from '$lib/api';
+import { failLoad } from '$lib/errors';
+import { USERS } from '$lib/queries';
+import type { AdminUser } from '$lib/types';
+import type { PageLoad } from './$types';
+
+export const load = (async ({ fetch, url }) => {
+  const data = await gql<{ users: AdminUser[] }>(USERS, {}, { fetch }).catch((error: unknown) => failLoad(error, url));
+  return { users: data.users };
+}) satisfies PageLoad;
