@@ -4,7 +4,6 @@
 // expert, whose choice becomes the consensus. Payloads are built against each asset's ingested bounds.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { annotationType, mediaBoundsOf, parseLabel, type MediaBounds } from '@suture/workflows/annotation/registry';
 import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
@@ -232,12 +231,11 @@ describe('every annotation type through the lifecycle', () => {
     const media = {
       image: async () => [await syntheticFrame(1), await syntheticFrame(2)].map((body) => ({ body, type: 'image/png' })),
       video: async () => videos.map((body) => ({ body, type: 'video/mp4' })),
-      // Two volumes on the same grid (uploads carry no file name, so both go up as plain .nii).
-      nifti: async () =>
-        [readFileSync(join(niftiDir, 'anatomical.nii')), gunzipSync(readFileSync(join(niftiDir, 'anatomical_label.nii.gz')))].map((body) => ({
-          body,
-          type: 'application/x-nifti',
-        })),
+      // Two volumes on the same grid, one plain and one gzipped (uploads carry no file name).
+      nifti: async () => [
+        { body: readFileSync(join(niftiDir, 'anatomical.nii')), type: 'application/x-nifti' },
+        { body: readFileSync(join(niftiDir, 'anatomical_label.nii.gz')), type: 'application/gzip' },
+      ],
     };
     for (const [kind, spec] of Object.entries(KINDS)) {
       const created = await gql<{ createCampaign: { id?: string; message?: string } }>(

@@ -8,7 +8,7 @@
 // The asset's ingestStep/ingestProgress follow the work (throttled writes) for the console.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -401,8 +401,12 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
     // Read after the step is recorded: from now on setAssetTrim refuses, so this is the trim that applies.
     const { trimStartSeconds, trimEndSeconds } = await deps.prisma.asset.findUniqueOrThrow({ where: { id: asset.id }, select: { trimStartSeconds: true, trimEndSeconds: true } });
 
-    const original = join(dir, 'original');
-    await download(deps, asset.key, original, asset.sizeBytes === null ? null : Number(asset.sizeBytes), (f) => progress.report('download', f));
+    const downloaded = join(dir, 'original');
+    await download(deps, asset.key, downloaded, asset.sizeBytes === null ? null : Number(asset.sizeBytes), (f) => progress.report('download', f));
+    // Uploads carry no file name: a NIfTI volume gets the name its content calls for (.nii.gz when gzipped),
+    // since gzip is accepted only as a compressed NIfTI.
+    const original = asset.kind === 'NIFTI' ? join(dir, (await isGzip(downloaded)) ? 'original.nii.gz' : 'original.nii') : downloaded;
+    if (original !== downloaded) await rename(downloaded, original);
     const size = (await stat(original)).size;
     if (size === 0) return await fail(deps, progress, asset, 'EMPTY_FILE', 'The uploaded file is empty.');
     progress.report('hash', 0);
@@ -584,5 +588,17 @@ function summarize(report: Awaited<ReturnType<typeof deidentifyFile>>): Record<s
       return { kind: report.kind, metadataStripped: report.metadataStripped, framesScanned: report.framesScanned, redacted: report.redacted, reviewReasons: report.reviewReasons };
     default:
       return { kind: report.kind, changes: report.changes, reviewReasons: report.reviewReasons };
+  }
+}
+
+/** Whether a file starts with the gzip magic bytes. */
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await handle.close();
   }
 }

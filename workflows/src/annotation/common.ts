@@ -143,3 +143,28 @@ export function consensusAttributes(all: ReadonlyArray<Record<string, boolean | 
   }
   return out;
 }
+
+/**
+ * Builds alternating run lengths (0s first, as COCO RLE and volume masks store them) from stretches of equal
+ * values: `push(value, length)` for each stretch in order, `finish()` for the counts.
+ */
+export class RunLengths {
+  private readonly counts: number[] = [];
+  private current = 0;
+  private run = 0;
+
+  push(value: number, length: number): void {
+    if (length === 0) return;
+    const v = value ? 1 : 0;
+    if (v !== this.current) {
+      this.counts.push(this.run);
+      this.run = 0;
+      this.current = v;
+    }
+    this.run += length;
+  }
+
+  finish(): number[] {
+    return [...this.counts, this.run];
+  }
+}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { labelSchemaSchema } from '../../domain/label-schema.ts';
 import type { AnnotationContext, MediaBounds } from '../module.ts';
-import { annotationType, labelSchemaProblems, parseLabel, parseLabels, taskConsensus } from '../registry.ts';
+import { annotationType, labelSchemaProblems, parseLabels, taskConsensus } from '../registry.ts';
 import { instanceOks, type KeypointsLabel } from './keypoints.ts';
+import { expectProblem, parseOk } from '../test-helpers.ts';
 
 const base = {
   geometry: 'keypoints',
@@ -20,23 +21,7 @@ const schema = labelSchemaSchema.parse(base);
 const ctxOf = (media: MediaBounds = { width: 200, height: 100 }, frame: number | null = null): AnnotationContext => ({ schema, media, frame });
 const ctx = ctxOf();
 
-function problemsOf(c: AnnotationContext, data: unknown): string[] {
-  const r = parseLabel(c, data);
-  if (r.ok) throw new Error(`expected the label to be refused: ${JSON.stringify(data)}`);
-  return r.problems;
-}
-function expectProblem(c: AnnotationContext, data: unknown, path: string, reason: RegExp): void {
-  const problems = problemsOf(c, data);
-  expect(
-    problems.some((p) => p.startsWith(`${path}: `) && reason.test(p)),
-    `${problems.join(' | ')} should name ${path} with ${reason}`,
-  ).toBe(true);
-}
-function parse(c: AnnotationContext, data: unknown): KeypointsLabel {
-  const r = parseLabel(c, data);
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  return r.value as KeypointsLabel;
-}
+const parse = (c: AnnotationContext, data: unknown): KeypointsLabel => parseOk<KeypointsLabel>(c, data);
 
 /** A tool: tip, joint and base along a line from (x, y), 40 px long. */
 const tool = (x: number, y: number, label = 'grasper') => ({

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { labelSchemaSchema } from '../../domain/label-schema.ts';
 import { rleDecode, rleEncode, rleFromString, rleToString, type Rle } from '../../quality/index.ts';
 import type { AnnotationContext, MediaBounds } from '../module.ts';
-import { annotationType, parseLabel, parseLabels, taskAgreement, taskConsensus } from '../registry.ts';
+import { annotationType, parseLabels, taskAgreement, taskConsensus } from '../registry.ts';
 import type { MaskLabel } from './mask.ts';
+import { expectProblem, parseOk } from '../test-helpers.ts';
 
 const schema = labelSchemaSchema.parse({
   geometry: 'mask',
@@ -23,23 +24,7 @@ function rect(x0: number, y0: number, x1: number, y1: number, w = 8, h = 6): Rle
   return rleEncode({ width: w, height: h, data });
 }
 
-function problemsOf(c: AnnotationContext, data: unknown): string[] {
-  const r = parseLabel(c, data);
-  if (r.ok) throw new Error(`expected the label to be refused: ${JSON.stringify(data)}`);
-  return r.problems;
-}
-function expectProblem(c: AnnotationContext, data: unknown, path: string, reason: RegExp): void {
-  const problems = problemsOf(c, data);
-  expect(
-    problems.some((p) => p.startsWith(`${path}: `) && reason.test(p)),
-    `${problems.join(' | ')} should name ${path} with ${reason}`,
-  ).toBe(true);
-}
-function parse(c: AnnotationContext, data: unknown): MaskLabel {
-  const r = parseLabel(c, data);
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  return r.value as MaskLabel;
-}
+const parse = (c: AnnotationContext, data: unknown): MaskLabel => parseOk<MaskLabel>(c, data);
 const obj = (rle: Rle, label = 'liver') => ({ label, rle: { size: rle.size, counts: rle.counts } });
 
 describe('mask payload', () => {

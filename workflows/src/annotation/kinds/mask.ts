@@ -24,7 +24,7 @@ import {
   thresholdProbability,
   type Rle,
 } from '../../quality/index.ts';
-import { LIMITS, attributes, classKey, confidence, consensusAttributes, countByClass, mapLabelFrame, plural, sortKeys } from '../common.ts';
+import { LIMITS, RunLengths, attributes, classKey, confidence, consensusAttributes, countByClass, mapLabelFrame, plural, sortKeys } from '../common.ts';
 import { clamp01, firstOutput, imageSize, PrelabelMismatchError, squeezeLeading } from '../model-output.ts';
 import type { AnnotationContext, AnnotationType, LabelOf, Prelabeler } from '../module.ts';
 import { frameOfTask } from './bbox.ts';
@@ -163,18 +163,8 @@ function paintCrop(rle: Rle, crop: Uint8Array, [x0, y0, x1, y1]: readonly number
 
 /** Full-size column-major runs of a mask that is empty outside a crop given column-major. */
 function runsFromCrop(crop: Uint8Array, [h, w]: readonly [number, number], [x0, y0, x1, y1]: readonly number[]): number[] {
-  const counts: number[] = [];
-  let current = 0;
-  let run = 0;
-  const push = (v: number, n: number): void => {
-    if (n === 0) return;
-    if (v !== current) {
-      counts.push(run);
-      run = 0;
-      current = v;
-    }
-    run += n;
-  };
+  const runs = new RunLengths();
+  const push = (v: number, n: number): void => runs.push(v, n);
   const ch = y1! - y0! + 1;
   push(0, x0! * h);
   for (let x = x0!; x <= x1!; x++) {
@@ -184,8 +174,7 @@ function runsFromCrop(crop: Uint8Array, [h, w]: readonly [number, number], [x0, 
     push(0, h - y1! - 1);
   }
   push(0, (w - x1! - 1) * h);
-  counts.push(run);
-  return counts;
+  return runs.finish();
 }
 
 function consensusOf(labels: ReadonlyArray<LabelOf<MaskLabel>>, ctx: AnnotationContext): { data: MaskLabel; method: string } {

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { labelSchemaSchema } from '../../domain/label-schema.ts';
 import { LIMITS } from '../common.ts';
 import type { AnnotationContext, MediaBounds } from '../module.ts';
-import { annotationType, parseLabel, parseLabels, taskConsensus } from '../registry.ts';
+import { annotationType, parseLabels, taskConsensus } from '../registry.ts';
 import type { PolylineLabel } from './polyline.ts';
+import { expectProblem, parseOk } from '../test-helpers.ts';
 
 const schema = labelSchemaSchema.parse({
   geometry: 'polyline',
@@ -17,23 +18,7 @@ const schema = labelSchemaSchema.parse({
 const ctxOf = (media: MediaBounds = { width: 100, height: 80 }, frame: number | null = null): AnnotationContext => ({ schema, media, frame });
 const ctx = ctxOf();
 
-function problemsOf(c: AnnotationContext, data: unknown): string[] {
-  const r = parseLabel(c, data);
-  if (r.ok) throw new Error(`expected the label to be refused: ${JSON.stringify(data)}`);
-  return r.problems;
-}
-function expectProblem(c: AnnotationContext, data: unknown, path: string, reason: RegExp): void {
-  const problems = problemsOf(c, data);
-  expect(
-    problems.some((p) => p.startsWith(`${path}: `) && reason.test(p)),
-    `${problems.join(' | ')} should name ${path} with ${reason}`,
-  ).toBe(true);
-}
-function parse(c: AnnotationContext, data: unknown): PolylineLabel {
-  const r = parseLabel(c, data);
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  return r.value as PolylineLabel;
-}
+const parse = (c: AnnotationContext, data: unknown): PolylineLabel => parseOk<PolylineLabel>(c, data);
 const line = (y: number, label = 'shaft', x0 = 10, x1 = 60) => ({
   label,
   points: [

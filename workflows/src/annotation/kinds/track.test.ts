@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { labelSchemaSchema } from '../../domain/label-schema.ts';
 import type { AnnotationContext, MediaBounds } from '../module.ts';
-import { annotationType, parseLabel, parseLabels, taskConsensus } from '../registry.ts';
+import { annotationType, parseLabels, taskConsensus } from '../registry.ts';
 import { trackBoxAtFrame, visibleRuns, visibleTrackIoU, type TrackLabel } from './track.ts';
+import { expectProblem, parseOk } from '../test-helpers.ts';
 
 const schema = labelSchemaSchema.parse({
   geometry: 'track',
@@ -15,23 +16,7 @@ const schema = labelSchemaSchema.parse({
 const ctxOf = (media: MediaBounds = { width: 320, height: 240, frameCount: 100 }): AnnotationContext => ({ schema, media, frame: null });
 const ctx = ctxOf();
 
-function problemsOf(c: AnnotationContext, data: unknown): string[] {
-  const r = parseLabel(c, data);
-  if (r.ok) throw new Error(`expected the label to be refused: ${JSON.stringify(data)}`);
-  return r.problems;
-}
-function expectProblem(c: AnnotationContext, data: unknown, path: string, reason: RegExp): void {
-  const problems = problemsOf(c, data);
-  expect(
-    problems.some((p) => p.startsWith(`${path}: `) && reason.test(p)),
-    `${problems.join(' | ')} should name ${path} with ${reason}`,
-  ).toBe(true);
-}
-function parse(c: AnnotationContext, data: unknown): TrackLabel {
-  const r = parseLabel(c, data);
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  return r.value as TrackLabel;
-}
+const parse = (c: AnnotationContext, data: unknown): TrackLabel => parseOk<TrackLabel>(c, data);
 /** A track moving right 1 px per frame from frame `from` to `to`, with an outside keyframe at `to`. */
 const moving = (id: number, from: number, to: number, y = 50, label = 'grasper') => ({
   id,

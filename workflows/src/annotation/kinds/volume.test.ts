@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { labelSchemaSchema } from '../../domain/label-schema.ts';
 import { volumeAgreement } from '../../quality/index.ts';
 import type { AnnotationContext, MediaBounds } from '../module.ts';
-import { annotationType, parseLabel, parseLabels, taskConsensus } from '../registry.ts';
+import { annotationType, parseLabels, taskConsensus } from '../registry.ts';
 import { volumeFromLabelMap, volumeLabelMap, type VolumeLabel } from './volume.ts';
+import { expectProblem, parseOk } from '../test-helpers.ts';
 
 const schema = labelSchemaSchema.parse({
   geometry: 'volume',
@@ -18,23 +19,7 @@ const N = DIMS[0] * DIMS[1] * DIMS[2];
 const ctxOf = (media: MediaBounds = { volume: { dims: DIMS, spacing: [0.8, 0.8, 2] } }): AnnotationContext => ({ schema, media, frame: null });
 const ctx = ctxOf();
 
-function problemsOf(c: AnnotationContext, data: unknown): string[] {
-  const r = parseLabel(c, data);
-  if (r.ok) throw new Error(`expected the label to be refused: ${JSON.stringify(data).slice(0, 200)}`);
-  return r.problems;
-}
-function expectProblem(c: AnnotationContext, data: unknown, path: string, reason: RegExp): void {
-  const problems = problemsOf(c, data);
-  expect(
-    problems.some((p) => p.startsWith(`${path}: `) && reason.test(p)),
-    `${problems.join(' | ')} should name ${path} with ${reason}`,
-  ).toBe(true);
-}
-function parse(c: AnnotationContext, data: unknown): VolumeLabel {
-  const r = parseLabel(c, data);
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  return r.value as VolumeLabel;
-}
+const parse = (c: AnnotationContext, data: unknown): VolumeLabel => parseOk<VolumeLabel>(c, data);
 
 /** Runs (x-fastest) of the box [x0, x1) × [y0, y1) × [z0, z1) on the test grid. */
 function cube(x0: number, x1: number, y0: number, y1: number, z0: number, z1: number, dims = DIMS): number[] {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { LabelSchema } from '../../domain/label-schema.ts';
 import { pixelMajorityVote, staple, volumeAgreement } from '../../quality/index.ts';
-import { LIMITS, classKey, countByClass, plural } from '../common.ts';
+import { LIMITS, RunLengths, classKey, countByClass, plural } from '../common.ts';
 import type { AnnotationContext, AnnotationType, LabelOf } from '../module.ts';
 import { normalizeRuns } from './mask.ts';
 
@@ -80,18 +80,8 @@ function paintCrop(counts: readonly number[], [X, Y]: readonly number[], crop: C
 function runsFromCrop(inside: (i: number) => boolean, [X, Y, Z]: readonly number[], crop: Crop): number[] {
   const [x0, y0, z0, x1, y1, z1] = crop;
   const [cx, cy] = cropDims(crop);
-  const counts: number[] = [];
-  let current = 0;
-  let run = 0;
-  const push = (v: number, n: number): void => {
-    if (n === 0) return;
-    if (v !== current) {
-      counts.push(run);
-      run = 0;
-      current = v;
-    }
-    run += n;
-  };
+  const runs = new RunLengths();
+  const push = (v: number, n: number): void => runs.push(v, n);
   push(0, X! * Y! * z0);
   for (let z = z0; z <= z1; z++) {
     push(0, X! * y0);
@@ -104,8 +94,7 @@ function runsFromCrop(inside: (i: number) => boolean, [X, Y, Z]: readonly number
     push(0, X! * (Y! - y1 - 1));
   }
   push(0, X! * Y! * (Z! - z1 - 1));
-  counts.push(run);
-  return counts;
+  return runs.finish();
 }
 
 /**
