@@ -1,5 +1,5 @@
 // `suture audit list|export|verify`: the audit log through the API, for auditors (ADMIN or QA_AUDITOR), with
-// the session token in SUTURE_TOKEN. No database access needed.
+// the session from `suture login` or SUTURE_TOKEN. No database access needed.
 //   list    [--actor ID] [--action A|prefix.] [--entity-type T] [--entity-id ID] [--from ISO] [--to ISO] [--first N] [--after CURSOR] [--json]
 //   export  [filters] [--format jsonl|csv] [--out FILE]   (streams; stdout without --out)
 //   verify  exit code 0 when the chain verifies, 1 when a problem is found
@@ -7,8 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
+import { NOT_SIGNED_IN, resolveAuth } from './session.ts';
 
-const USAGE = `usage: SUTURE_TOKEN=... suture audit <list|export|verify> [--api URL]
+const USAGE = `usage: suture audit <list|export|verify> [--api URL]
   list    [--actor ID] [--action A | --action prefix.] [--entity-type T] [--entity-id ID] [--from ISO] [--to ISO] [--first N] [--after CURSOR] [--json]
   export  [the same filters] [--format jsonl|csv] [--out FILE]
   verify`;
@@ -65,17 +66,19 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return sub ? 0 : 2;
   }
-  const api = (take('--api') ?? process.env.SUTURE_API_URL ?? 'http://127.0.0.1:4000').replace(/\/$/, '').replace(/\/graphql$/, '');
+  const apiFlag = take('--api');
   const filter: Record<string, string> = {};
   for (const [f, key] of Object.entries(FILTER_FLAGS)) {
     const v = take(f);
     if (v !== undefined) filter[key] = v;
   }
-  const token = process.env.SUTURE_TOKEN;
-  if (!token) {
-    console.error('suture audit: set SUTURE_TOKEN to a session token of an ADMIN or QA_AUDITOR (from the login mutation)');
+  const auth = resolveAuth(apiFlag ?? process.env.SUTURE_API_URL);
+  if (!auth) {
+    console.error(`suture audit: ${NOT_SIGNED_IN} (as an ADMIN or QA_AUDITOR)`);
     return 2;
   }
+  const token = auth.token;
+  const api = auth.api.replace(/\/$/, '').replace(/\/graphql$/, '');
   try {
     if (sub === 'list') {
       const first = Number(take('--first') ?? 50);
