@@ -22,6 +22,7 @@ describe('console in Chromium', () => {
   let ben: Person;
   let cleo: Person;
   let batchId: string;
+  let campaignId: string;
   let work: string;
 
   beforeAll(async () => {
@@ -40,7 +41,7 @@ describe('console in Chromium', () => {
     ann = await register(stack, admin, 'Ann', ['ANNOTATOR'], [['laparoscopy', 3]]);
     ben = await register(stack, admin, 'Ben', ['ANNOTATOR'], [['laparoscopy', 3]]);
     cleo = await register(stack, admin, 'Cleo', ['ANNOTATOR'], [['laparoscopy', 3]]);
-    ({ batchId } = await createCampaignWithBatch(stack, ops, { tasks: 1, threshold: 0.5 }));
+    ({ batchId, campaignId } = await createCampaignWithBatch(stack, ops, { tasks: 1, threshold: 0.5 }));
     await startBatch(stack, ops, batchId);
     await waitFor('task open', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN' } })) === 1);
     web = await startConsole(stack.apiUrl);
@@ -103,6 +104,33 @@ describe('console in Chromium', () => {
       { a: claim.claimNextTask.id },
     );
     await expect.poll(() => opsPage.getByTestId('batch-progress-accepted').textContent(), { timeout: 60_000 }).toContain('1');
+
+    // The campaign page: agreement in the annotation type's own metric, and the labels out on demand.
+    await open(opsPage, `/ops/campaigns/${campaignId}`);
+    expect(await opsPage.getByTestId('campaign-agreement-mean').textContent()).toContain('1.00');
+    expect(await opsPage.getByTestId('campaign-agreement-metric').textContent()).toMatch(/percent agreement/i);
+    await expect
+      .poll(
+        async () =>
+          (
+            await opsPage
+              .getByTestId('export-format')
+              .locator('option')
+              .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))
+          ).join('|'),
+        { timeout: 15_000 },
+      )
+      .toMatch(/native/);
+    await opsPage.getByTestId('export-format').selectOption('native');
+    await opsPage.getByTestId('export-run').click();
+    const link = opsPage.getByTestId('export-download');
+    await link.waitFor({ timeout: 60_000 });
+    expect(await opsPage.getByTestId('export-result').textContent()).toContain('1 accepted task');
+    const download = await opsPage.request.get((await link.getAttribute('href'))!);
+    expect(download.ok()).toBe(true);
+    const exported = (await download.json()) as { tasks: Array<{ consensus: unknown }> };
+    expect(exported.tasks).toHaveLength(1);
+    expect(exported.tasks[0]!.consensus).toEqual({ label: 'hook' });
   });
 
   it('ops keeps originals encrypted, trims a video, makes a task every 10 frames and watches ingest; the annotator sees the frame', async () => {

@@ -30,11 +30,25 @@ const METRICS = /* GraphQL */ `
   }
 `;
 
+const AGREEMENT = /* GraphQL */ `
+  query CampaignAgreement($id: ID!) {
+    campaignAgreement(campaignId: $id) { ${DOMAIN_ERROR_FIELDS} ... on CampaignAgreement { meanAgreement metric krippendorffAlpha labels tasks } }
+  }
+`;
+
+export interface CampaignAgreementView {
+  meanAgreement: number | null;
+  metric: string | null;
+  krippendorffAlpha: number | null;
+  labels: number;
+  tasks: number;
+}
+
 type MetricsResult = { annotatorMetrics: { __typename: 'QueryAnnotatorMetricsSuccess'; data: AnnotatorMetrics[] } | DomainErrorResult };
 
 export const load = (async ({ fetch, params, url, depends }) => {
   depends('suture:campaign');
-  const [campaign, metrics, assets] = await Promise.all([
+  const [campaign, metrics, assets, agreement] = await Promise.all([
     gql<{ campaign: CampaignDetail | null }>(CAMPAIGN, { id: params.id }, { fetch }).catch((e: unknown) => failLoad(e, url)),
     // The table shows its own error; the rest of the page stays usable.
     gql<MetricsResult>(METRICS, { id: params.id }, { fetch }).then(
@@ -46,7 +60,11 @@ export const load = (async ({ fetch, params, url, depends }) => {
       (r) => ({ rows: r.assets, problem: null }),
       (e: unknown) => ({ rows: [] as CampaignAsset[], problem: describeError(e) }),
     ),
+    gql<{ campaignAgreement: ({ __typename: 'CampaignAgreement' } & CampaignAgreementView) | DomainErrorResult }>(AGREEMENT, { id: params.id }, { fetch }).then(
+      (r) => ({ value: r.campaignAgreement as CampaignAgreementView | null, problem: null }),
+      (e: unknown) => ({ value: null, problem: describeError(e) }),
+    ),
   ]);
   if (!campaign.campaign) error(404, { message: `Campaign ${params.id} was not found.`, code: 'NOT_FOUND' });
-  return { campaign: campaign.campaign, metrics, assets };
+  return { campaign: campaign.campaign, metrics, assets, agreement };
 }) satisfies PageLoad;
