@@ -5,7 +5,7 @@ import Konva from 'konva';
 import { className } from '../common';
 import type { BoxGeometry } from '../kinds/bbox';
 import { clampPoint, handle, tag } from './draw';
-import type { ImagePoint, StagePointer, StageView } from './konva-stage.svelte';
+import type { ImagePoint, StagePointer, StageScene, StageView } from './konva-stage.svelte';
 import { newObjectId, type StageObject } from './objects.svelte';
 import type { KindTool, ToolContext } from './tool';
 
@@ -122,35 +122,39 @@ export function boxTool(options: Pick<KindTool<BoxGeometry>, 'fromPayload' | 'su
     }
   }
 
-  function draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<BoxGeometry>) {
+  function draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<BoxGeometry>, scene: StageScene) {
     const line = 2 / view.scale;
     const selectedId = ctx.store.selectedId;
     for (const [n, o] of ctx.store.objects.entries()) {
       if (o.hidden) continue;
-      const color = ctx.colorOf(o.label);
       const selected = o.id === selectedId;
+      // Objects are replaced, never mutated: the object, its place, selection, the zoom and the box in
+      // progress are all a box's drawing depends on, so only the dragged box is rebuilt while it moves.
       const box = drag && drag.mode !== 'draw' && drag.id === o.id && drag.box ? drag.box : o.geometry;
-      const [x, y, w, h] = box;
-      layer.add(
-        new Konva.Rect({
-          x,
-          y,
-          width: w,
-          height: h,
-          fill: `${color}${selected ? '40' : '18'}`,
-          stroke: color,
-          strokeWidth: selected ? line * 1.6 : line,
-          dash: o.suggested ? [6 / view.scale, 4 / view.scale] : undefined,
-        }),
-      );
-      tag(
-        layer,
-        [x, y],
-        view,
-        `${n + 1} ${className(ctx.schema, o.label)}${o.suggested && o.confidence !== undefined ? ` ${Math.round(o.confidence * 100)}%` : ''}${o.locked ? ' 🔒' : ''}`,
-        color,
-      );
-      if (selected && editable(o)) for (const which of HANDLES) handle(layer, handlePoint(box, which), view, color);
+      scene.keep(o.id, [o, n, selected, view.scale, box], (group) => {
+        const color = ctx.colorOf(o.label);
+        const [x, y, w, h] = box;
+        group.add(
+          new Konva.Rect({
+            x,
+            y,
+            width: w,
+            height: h,
+            fill: `${color}${selected ? '40' : '18'}`,
+            stroke: color,
+            strokeWidth: selected ? line * 1.6 : line,
+            dash: o.suggested ? [6 / view.scale, 4 / view.scale] : undefined,
+          }),
+        );
+        tag(
+          group,
+          [x, y],
+          view,
+          `${n + 1} ${className(ctx.schema, o.label)}${o.suggested && o.confidence !== undefined ? ` ${Math.round(o.confidence * 100)}%` : ''}${o.locked ? ' 🔒' : ''}`,
+          color,
+        );
+        if (selected && editable(o)) for (const which of HANDLES) handle(group, handlePoint(box, which), view, color);
+      });
     }
     if (drag?.mode === 'draw') {
       const [x, y, w, h] = normalise(drag.start, drag.current);

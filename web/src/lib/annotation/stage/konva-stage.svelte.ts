@@ -13,10 +13,26 @@ export interface StageView {
   scale: number;
 }
 
+/**
+ * Nodes kept from one redraw to the next, keyed (by object id): a redraw rebuilds only the objects whose
+ * inputs changed, so dragging one object among a thousand rebuilds one group, not every node.
+ */
+export interface StageScene {
+  /**
+   * Places the group kept under `key` at this point of the drawing order. `build` fills the (emptied) group
+   * when `deps` differ (by identity, element by element) from the last redraw's, or on the first; otherwise
+   * the group is reused as it is. A key not kept during a redraw has its group destroyed.
+   */
+  keep(key: string, deps: readonly unknown[], build: (group: Konva.Group) => void): void;
+}
+
 export interface KonvaStageOptions {
   surface: () => MediaSurface;
-  /** Draws the scene into `layer` in image coordinates. Reactive: reruns when the state it reads changes. */
-  draw: (layer: Konva.Layer, view: StageView) => void;
+  /**
+   * Draws the scene into `layer` in image coordinates. Reactive: reruns when the state it reads changes.
+   * Nodes added straight to `layer` last one redraw (drawn above the kept groups); `scene.keep` ones persist.
+   */
+  draw: (layer: Konva.Layer, view: StageView, scene: StageScene) => void;
   /** Pointer events (left button or pen) in image pixels; absent for a read-only stage. */
   pointer?: (type: StagePointer, point: ImagePoint, event: PointerEvent | MouseEvent, view: StageView) => void;
   cursor?: () => string;
@@ -71,9 +87,46 @@ export function konvaStage(options: KonvaStageOptions): Attachment<HTMLDivElemen
       background.batchDraw();
     });
 
+    // The kept groups by key, with the deps they were last built from.
+    const kept = new Map<string, { group: Konva.Group; deps: readonly unknown[] }>();
+    const keptGroups = new Set<Konva.Node>();
     $effect(() => {
-      content.destroyChildren();
-      options.draw(content, { scale: scale() });
+      // Last redraw's one-off nodes go; kept groups stay in place.
+      for (const child of content.children.slice()) if (!keptGroups.has(child)) child.destroy();
+      const order: Konva.Group[] = [];
+      const used = new Set<string>();
+      const scene: StageScene = {
+        keep(key, deps, build) {
+          if (used.has(key)) throw new Error(`stage key ${key} kept twice in one redraw`);
+          used.add(key);
+          let entry = kept.get(key);
+          if (!entry) {
+            entry = { group: new Konva.Group(), deps };
+            kept.set(key, entry);
+            keptGroups.add(entry.group);
+            build(entry.group);
+          } else if (entry.deps.length !== deps.length || entry.deps.some((d, i) => d !== deps[i])) {
+            entry.group.destroyChildren();
+            entry.deps = deps;
+            build(entry.group);
+          }
+          order.push(entry.group);
+        },
+      };
+      options.draw(content, { scale: scale() }, scene);
+      for (const [key, entry] of kept)
+        if (!used.has(key)) {
+          kept.delete(key);
+          keptGroups.delete(entry.group);
+          entry.group.destroy();
+        }
+      // Kept groups in drawing order, then this redraw's one-off nodes; re-adding only when the order changed.
+      const desired: Konva.Node[] = [...order, ...content.children.filter((c) => !keptGroups.has(c))];
+      const current = content.children;
+      if (current.length !== desired.length || desired.some((node, i) => current[i] !== node)) {
+        content.removeChildren();
+        if (desired.length) content.add(...(desired as Konva.Group[]));
+      }
       content.batchDraw();
     });
 

@@ -4,7 +4,7 @@
 import Konva from 'konva';
 import { className } from '../common';
 import { clampPoint, distance, flat, GRAB_PX, handle, insideRings, segmentDistance, tag } from './draw';
-import type { ImagePoint, StagePointer, StageView } from './konva-stage.svelte';
+import type { ImagePoint, StagePointer, StageScene, StageView } from './konva-stage.svelte';
 import { newObjectId, type StageObject } from './objects.svelte';
 import type { KindTool, ToolContext } from './tool';
 
@@ -160,46 +160,49 @@ export function pathTool(options: PathToolOptions): KindTool<Rings> {
     }
   }
 
-  function draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<Rings>) {
+  function draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<Rings>, scene: StageScene) {
     const line = 2 / view.scale;
     const selectedId = ctx.store.selectedId;
     for (const [n, o] of ctx.store.objects.entries()) {
       if (o.hidden) continue;
-      const color = ctx.colorOf(o.label);
       const selected = o.id === selectedId;
+      // Objects are replaced, never mutated: only the object whose vertex is dragged is rebuilt while it moves.
       const geometry = drag && drag.id === o.id && drag.moved ? moveVertex(o.geometry, drag) : o.geometry;
-      const dash = o.suggested ? [6 / view.scale, 4 / view.scale] : undefined;
-      if (closed) {
-        layer.add(
-          new Konva.Shape({
-            sceneFunc: (c, shape) => {
-              c.beginPath();
-              for (const ring of geometry) {
-                ring.forEach(([x, y], i) => (i === 0 ? c.moveTo(x, y) : c.lineTo(x, y)));
-                c.closePath();
-              }
-              c.fillStrokeShape(shape);
-            },
-            fill: `${color}${selected ? '55' : '30'}`,
-            fillRule: 'evenodd',
-            stroke: color,
-            strokeWidth: selected ? line * 1.6 : line,
-            dash,
-          }),
-        );
-      } else {
-        layer.add(new Konva.Line({ points: flat(geometry[0] ?? []), stroke: color, strokeWidth: selected ? line * 2 : line * 1.3, dash, lineJoin: 'round', lineCap: 'round' }));
-      }
-      const anchor = geometry[0]?.[0];
-      if (anchor)
-        tag(
-          layer,
-          anchor,
-          view,
-          `${n + 1} ${className(ctx.schema, o.label)}${o.suggested && o.confidence !== undefined ? ` ${Math.round(o.confidence * 100)}%` : ''}${o.locked ? ' 🔒' : ''}`,
-          color,
-        );
-      if (selected && !o.locked && !o.suggested) for (const ring of geometry) for (const v of ring) handle(layer, v, view, color);
+      scene.keep(o.id, [o, n, selected, view.scale, geometry], (group) => {
+        const color = ctx.colorOf(o.label);
+        const dash = o.suggested ? [6 / view.scale, 4 / view.scale] : undefined;
+        if (closed) {
+          group.add(
+            new Konva.Shape({
+              sceneFunc: (c, shape) => {
+                c.beginPath();
+                for (const ring of geometry) {
+                  ring.forEach(([x, y], i) => (i === 0 ? c.moveTo(x, y) : c.lineTo(x, y)));
+                  c.closePath();
+                }
+                c.fillStrokeShape(shape);
+              },
+              fill: `${color}${selected ? '55' : '30'}`,
+              fillRule: 'evenodd',
+              stroke: color,
+              strokeWidth: selected ? line * 1.6 : line,
+              dash,
+            }),
+          );
+        } else {
+          group.add(new Konva.Line({ points: flat(geometry[0] ?? []), stroke: color, strokeWidth: selected ? line * 2 : line * 1.3, dash, lineJoin: 'round', lineCap: 'round' }));
+        }
+        const anchor = geometry[0]?.[0];
+        if (anchor)
+          tag(
+            group,
+            anchor,
+            view,
+            `${n + 1} ${className(ctx.schema, o.label)}${o.suggested && o.confidence !== undefined ? ` ${Math.round(o.confidence * 100)}%` : ''}${o.locked ? ' 🔒' : ''}`,
+            color,
+          );
+        if (selected && !o.locked && !o.suggested) for (const ring of geometry) for (const v of ring) handle(group, v, view, color);
+      });
     }
     if (draft) {
       const color = draft.holeOf ? '#fff' : ctx.activeLabel ? ctx.colorOf(ctx.activeLabel) : '#fff';

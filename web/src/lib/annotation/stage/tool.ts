@@ -3,7 +3,7 @@
 // Whether an object is valid is not the tool's business: the workspace asks the kind's server module.
 import type Konva from 'konva';
 import type { LabelSchema } from '$lib/types';
-import type { ImagePoint, StagePointer, StageView } from './konva-stage.svelte';
+import type { ImagePoint, StagePointer, StageScene, StageView } from './konva-stage.svelte';
 import type { ObjectStore, StageObject } from './objects.svelte';
 
 export interface ToolInfo {
@@ -45,8 +45,12 @@ export interface KindTool<G> {
   /** The model's suggestions (objects marked suggested, with their confidence). */
   suggestions(prelabel: unknown, schema: LabelSchema): StageObject<G>[];
   toPayload(objects: StageObject<G>[], frameIndex: number | null): unknown;
-  /** Draws every visible object and the tool's work in progress. Reactive reads rerun it. */
-  draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<G>): void;
+  /**
+   * Draws every visible object and the tool's work in progress. Reactive reads rerun it. Objects drawn with
+   * `scene.keep` (keyed by object id) are rebuilt only when their inputs change; nodes added to `layer` last
+   * one redraw.
+   */
+  draw(layer: Konva.Layer, view: StageView, ctx: ToolContext<G>, scene: StageScene): void;
   pointer(type: StagePointer, point: ImagePoint, event: PointerEvent | MouseEvent, view: StageView, ctx: ToolContext<G>): void;
   /** A key for the tool; true when it was handled. */
   key(event: KeyboardEvent, ctx: ToolContext<G>): boolean;
