@@ -175,5 +175,14 @@ describe('trust: nothing wedges a batch, double-blind holds for every role', () 
     // Accepted or not, the labeller with oversight roles still sees nothing of the peer's work on it.
     const after = await gqlRaw(stack, overseer.token, `query($t: ID!) { task(id: $t) { ... on Task { consensus submittedLabels { data } } } }`, { t: own.taskId });
     expect(JSON.stringify(after)).not.toContain('rings');
+
+    // Nor through an export, which holds every individual label: another ops manager exports them.
+    const campaignId = (await stack.prisma.batch.findUniqueOrThrow({ where: { id: batchId } })).campaignId;
+    const EXPORT = `mutation($c: ID!) { exportLabels(campaignId: $c, format: "native") { ... on LabelExport { items } ... on DomainError { code message } } }`;
+    const refused = await gqlRaw(stack, overseer.token, EXPORT, { c: campaignId });
+    expect(JSON.stringify(refused)).toMatch(/FORBIDDEN|labels stay hidden from you/);
+    expect(JSON.stringify(refused)).not.toContain('"items"');
+    const allowed = await gql<{ exportLabels: { items?: number; message?: string } }>(stack.apiUrl, ops.token, EXPORT, { c: campaignId });
+    expect(allowed.exportLabels.items, allowed.exportLabels.message).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ import { runExport } from '@suture/workflows/export/run';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
-import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { PRESIGN_SECONDS } from './media.ts';
 
 export interface ExportFormatInfo {
@@ -42,6 +42,12 @@ export async function exportLabels(services: Services, actor: AuthUser, input: {
   const secret = services.config.SUTURE_DEID_KEY;
   if (!secret) throw new DomainError('CONFLICT', 'exports are not configured on this API: set SUTURE_DEID_KEY (the deployment secret that keys annotator pseudonyms)');
   await campaignKind(services, input.campaignId);
+  // The blind rule wins over every role: an export holds every individual label, so whoever labelled a task of
+  // the campaign exports none of it (another ops manager or admin does).
+  const labelled = await services.prisma.assignment.count({
+    where: { userId: actor.id, kind: { in: ['LABEL', 'REWORK'] }, task: { campaignId: input.campaignId, ...(input.batchId ? { batchId: input.batchId } : {}) } },
+  });
+  if (labelled > 0) throw new ForbiddenError('you labelled tasks of this campaign, so its labels stay hidden from you: another ops manager or admin must export them');
   let result;
   try {
     result = await runExport(
