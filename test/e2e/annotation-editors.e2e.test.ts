@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { rleArea, rleDecode, rleFromString } from '@suture/workflows/quality';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, createCampaignWithBatch, PASSWORD, register, startBatch, type Person } from '../support/scenario.ts';
-import { launchChromium, startConsole } from '../support/web.ts';
+import { bootstrapAdmin, createCampaignWithBatch, register, startBatch, type Person } from '../support/scenario.ts';
+import { launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 const WIDTH = 320;
 const HEIGHT = 240;
@@ -96,16 +96,7 @@ describe('annotation editors in Chromium', () => {
     await stack?.stop();
   });
 
-  async function loginAs(person: Person) {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    await page.goto(`${web.url}/login`);
-    await page.getByTestId('login-email').fill(person.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-    return page;
-  }
+  const loginAs = (person: Person) => signInAs(browser, web.url, person, { viewport: { width: 1400, height: 1000 } });
 
   /** Claims Ann's task of a campaign and opens it; returns the page, the assignment and an image→screen mapper. */
   async function openTask(kind: string) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, PASSWORD, register, type Person } from '../support/scenario.ts';
-import { launchChromium, startConsole } from '../support/web.ts';
+import { launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 describe('audit log in the console', () => {
   let stack: Stack;
@@ -39,16 +39,7 @@ describe('audit log in the console', () => {
     await stack?.stop();
   });
 
-  async function loginAs(person: Person): Promise<Page> {
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
-    await page.goto(`${web.url}/login`);
-    await page.getByTestId('login-email').fill(person.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-    return page;
-  }
+  const loginAs = (person: Person): Promise<Page> => signInAs(browser, web.url, person, { acceptDownloads: true });
 
   it('filters, pages, verifies and exports', async () => {
     const page = await loginAs(auditor);

@@ -7,11 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, createCampaignWithBatch, PASSWORD, register, startBatch, type Person } from '../support/scenario.ts';
-import { launchChromium, startConsole } from '../support/web.ts';
+import { bootstrapAdmin, CLASSES, createCampaignWithBatch, register, startBatch, type Person } from '../support/scenario.ts';
+import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 describe('console in Chromium', () => {
   let stack: Stack;
@@ -28,13 +27,7 @@ describe('console in Chromium', () => {
   beforeAll(async () => {
     // The worker holds an originals key, so a campaign may keep its originals encrypted.
     stack = await startStack({ originalsKey: randomBytes(32) });
-    // The browser PUTs upload parts straight to storage and reads frames.json from it: S3 CORS, as in production.
-    await stack.s3.client.send(
-      new PutBucketCorsCommand({
-        Bucket: stack.s3.bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-      }),
-    );
+    await allowBrowserStorage(stack);
     work = await mkdtemp(join(tmpdir(), 'suture-e2e-'));
     const admin = await bootstrapAdmin(stack);
     ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
@@ -55,16 +48,7 @@ describe('console in Chromium', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  async function loginAs(person: Person) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${web.url}/login`);
-    await page.getByTestId('login-email').fill(person.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-    return page;
-  }
+  const loginAs = (person: Person) => signInAs(browser, web.url, person);
 
   /** Opens a console page and waits until it is interactive (radios and selects work only after hydration). */
   async function open(page: Page, path: string) {

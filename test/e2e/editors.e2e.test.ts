@@ -7,11 +7,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, PASSWORD, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
-import { launchChromium, startConsole } from '../support/web.ts';
+import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
+import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 const NIFTI = '/work/shared/data/medical/nifti/anatomical.nii';
 const PHASES = [
@@ -69,13 +68,7 @@ describe('video and volume editors in Chromium', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    // The browser reads the proxy, frames.json, the sprite and the volume straight from storage.
-    await stack.s3.client.send(
-      new PutBucketCorsCommand({
-        Bucket: stack.s3.bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-      }),
-    );
+    await allowBrowserStorage(stack);
     work = await mkdtemp(join(tmpdir(), 'suture-editors-'));
     const admin = await bootstrapAdmin(stack);
     ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
@@ -134,14 +127,7 @@ describe('video and volume editors in Chromium', () => {
 
   /** Ann signs in, claims the campaign's task and lands on its workspace; returns the page and the assignment id. */
   async function claim(kind: keyof typeof campaigns): Promise<{ page: Page; assignmentId: string }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`[${kind} page]`, error));
-    await page.goto(`${web.url}/login`);
-    await page.getByTestId('login-email').fill(ann.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+    const page = await signInAs(browser, web.url, ann, { viewport: { width: 1400, height: 1000 }, label: kind });
     await page.goto(`${web.url}/work`);
     await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('claim-campaign').selectOption(campaigns[kind]);

@@ -8,12 +8,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { annotationType, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, PASSWORD, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
-import { launchChromium, startConsole } from '../support/web.ts';
+import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
+import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 const NIFTI = '/work/shared/data/medical/nifti/anatomical.nii';
 const DICOM = '/work/shared/data/medical/dicom/CT_small.dcm';
@@ -100,12 +99,7 @@ describe('expert review of video and volume labels in Chromium', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    await stack.s3.client.send(
-      new PutBucketCorsCommand({
-        Bucket: stack.s3.bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-      }),
-    );
+    await allowBrowserStorage(stack);
     work = await mkdtemp(join(tmpdir(), 'suture-review-media-'));
     const admin = await bootstrapAdmin(stack);
     ops = await register(stack, admin, 'Olivia Ops', ['OPS_MANAGER']);
@@ -153,17 +147,7 @@ describe('expert review of video and volume labels in Chromium', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  async function signIn(person: Person, name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`[${name} page]`, error));
-    await page.goto(`${web.url}/login`);
-    await page.getByTestId('login-email').fill(person.email);
-    await page.getByTestId('login-password').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-    return page;
-  }
+  const signIn = (person: Person, name: string): Promise<Page> => signInAs(browser, web.url, person, { viewport: { width: 1400, height: 1000 }, label: name });
 
   /** Ann and Ben submit their labels through the API; resolves when the task waits for an expert. */
   async function labelled(campaignId: string, labels: Array<[Person, unknown]>) {

@@ -3,9 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { repoRoot } from './paths.ts';
-import { waitFor } from './stack.ts';
+import { PASSWORD } from './scenario.ts';
+import { waitFor, type Stack } from './stack.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,4 +52,28 @@ export function launchChromium(options: { webgl?: boolean } = {}): Promise<Brows
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', ...graphics, '--disable-background-networking', '--disable-quic'],
   });
+}
+
+/** Signs a person in through the console's login form in a fresh browser context; resolves on the page after it. */
+export async function signInAs(browser: Browser, webUrl: string, person: { email: string }, options: BrowserContextOptions & { label?: string } = {}): Promise<Page> {
+  const { label, ...contextOptions } = options;
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  if (label) page.on('pageerror', (error) => console.error(`[${label} page]`, error));
+  await page.goto(`${webUrl}/login`);
+  await page.getByTestId('login-email').fill(person.email);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  return page;
+}
+
+/** The browser PUTs upload parts to storage and reads derivatives straight from it: S3 CORS, as in production. */
+export async function allowBrowserStorage(stack: Stack): Promise<void> {
+  await stack.s3.client.send(
+    new PutBucketCorsCommand({
+      Bucket: stack.s3.bucket,
+      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
+    }),
+  );
 }
