@@ -25,6 +25,8 @@ const schema = z.object({
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   /** The deployment's de-identification secret; the API uses it to key annotator pseudonyms in label exports. */
   SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters').optional(),
+  /** A Pwned Passwords range API (k-anonymity; e.g. https://api.pwnedpasswords.com/range/) asked about new passwords besides the offline list. */
+  SUTURE_BREACHED_PASSWORDS_API: z.string().url().optional(),
   /** Keys the audit chain; the API needs it to verify the chain (verifyAuditLog). The worker seals with the same key. */
   SUTURE_AUDIT_KEY: z.string().min(32, 'SUTURE_AUDIT_KEY must be a secret of at least 32 characters').optional(),
   /** Where the worker anchors the audit chain's head: s3://bucket/key or file:///path; s3://<S3_BUCKET>/audit/anchor.json by default. */

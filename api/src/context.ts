@@ -6,6 +6,7 @@ import type { AuditChainConfig, AuditEventInput } from '@suture/workflows/servic
 import type { AuthUser, SessionStore } from './auth/sessions.ts';
 import type { OidcLogin } from './auth/oidc.ts';
 import type { ApiConfig } from './config.ts';
+import type { CampaignAccess } from './services/tenancy.ts';
 
 export interface Services {
   prisma: PrismaClient;
@@ -21,6 +22,8 @@ export interface Services {
     /** Keys annotator pseudonyms in exports; without it exportLabels refuses. */
     SUTURE_DEID_KEY?: string | undefined;
     S3_SSE?: 'AES256' | 'aws:kms' | undefined;
+    /** A Pwned Passwords range API asked about new passwords (auth/breached.ts); the offline list is always checked. */
+    SUTURE_BREACHED_PASSWORDS_API?: string | undefined;
   };
   log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** The audit chain's key and anchor (SUTURE_AUDIT_KEY, SUTURE_AUDIT_ANCHOR): verifyAuditLog needs them. */
@@ -36,6 +39,10 @@ export interface Context {
   clientAddress: string | null;
   /** Reads noted for the audit log during this operation (see audit-reads.ts). */
   auditReads?: AuditEventInput[];
+  /** The caller's access per campaign, memoised for this operation (services/tenancy.ts). */
+  campaignAccess?: Map<string, Promise<CampaignAccess | null>>;
+  /** Which campaign a batch, asset, task, audit or assignment belongs to, memoised for this operation. */
+  entityCampaign?: Map<string, Promise<string | null>>;
 }
 
 export type AuthedContext = Context & { user: AuthUser };

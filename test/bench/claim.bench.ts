@@ -332,6 +332,7 @@ const suite: BenchSuite = {
               passwordHash: 'unused: sessions are created directly',
               roles: ['ANNOTATOR'],
               skills: { create: { skillId: skill.id, level: 3 } },
+              memberships: { create: { campaignId: campaign.id, roles: ['ANNOTATOR'] } },
             },
           }),
         ),

@@ -49,6 +49,7 @@ interface Person {
   email: string;
   name: string;
   roles: Array<'ADMIN' | 'OPS_MANAGER' | 'ANNOTATOR' | 'EXPERT' | 'QA_AUDITOR' | 'FINANCE'>;
+  organizationId: string;
 }
 
 interface BatchRun {
@@ -139,7 +140,8 @@ const suite: BenchSuite = {
       const expertPs = [];
       for (let k = 0; k < EXPERTS; k++) expertPs.push(await scenario.register(stack, adminP, `Dr Expert ${k}`, ['EXPERT'], [], 'board-certified-surgeon'));
       const auditorP = await scenario.register(stack, adminP, 'Quinn QA', ['QA_AUDITOR']);
-      const asUser = async (id: string): Promise<Person> => prisma.user.findUniqueOrThrow({ where: { id }, select: { id: true, email: true, name: true, roles: true } });
+      const asUser = async (id: string): Promise<Person> =>
+        prisma.user.findUniqueOrThrow({ where: { id }, select: { id: true, email: true, name: true, roles: true, organizationId: true } });
       const ops = await asUser(opsP.id);
       const annotators = await Promise.all(annotatorPs.map((p) => asUser(p.id)));
       const experts = await Promise.all(expertPs.map((p) => asUser(p.id)));
@@ -161,6 +163,7 @@ const suite: BenchSuite = {
               claimSlaSeconds: 600,
               reviewCredential: 'board-certified-surgeon',
               requiredSkills: [{ key: 'laparoscopy', minLevel: 2 }],
+              members: await scenario.everyoneAsMembers(stack, opsP),
               payRates: [
                 { kind: 'LABEL', amountCents: 10 },
                 { kind: 'REWORK', amountCents: 12 },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, createCampaignWithBatch, register, startBatch, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, CLASSES, createCampaignWithBatch, everyoneAsMembers, register, startBatch, type Person } from '../support/scenario.ts';
 import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 describe('console in Chromium', () => {
@@ -140,7 +140,13 @@ describe('console in Chromium', () => {
       ops.token,
       `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { ... on Campaign { id } ... on DomainError { message } } }`,
       {
-        i: { name: 'Cholecystectomy phases', labelSchema: { geometry: 'classification', classes: CLASSES.map((k) => ({ key: k, name: k })) }, overlap: 2, agreementThreshold: 0.5 },
+        i: {
+          name: 'Cholecystectomy phases',
+          labelSchema: { geometry: 'classification', classes: CLASSES.map((k) => ({ key: k, name: k })) },
+          overlap: 2,
+          agreementThreshold: 0.5,
+          members: await everyoneAsMembers(stack, ops),
+        },
       },
     );
     const campaignId = created.createCampaign.id!;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person, everyoneAsMembers } from '../support/scenario.ts';
 import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 const NIFTI = '/work/shared/data/medical/nifti/anatomical.nii';
@@ -47,6 +47,7 @@ describe('video and volume editors in Chromium', () => {
           qaSettings: { tolerableErrorRate: 0.9, confidence: 0.1, seed: 'editors', minPerStratum: 0 },
           claimSlaSeconds: 3600,
           requiredSkills: [{ key: 'laparoscopy', minLevel: 1 }],
+          members: await everyoneAsMembers(stack, ops),
           payRates: [{ kind: 'LABEL', amountCents: 10 }],
         },
       },

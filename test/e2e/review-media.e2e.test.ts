@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { annotationType, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, CLASSES, register, startBatch, uploadAsset, type Person, everyoneAsMembers } from '../support/scenario.ts';
 import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
 
 const NIFTI = '/work/shared/data/medical/nifti/anatomical.nii';
@@ -75,6 +75,7 @@ describe('expert review of video and volume labels in Chromium', () => {
           claimSlaSeconds: 3600,
           reviewCredential: 'board-certified-surgeon',
           requiredSkills: [{ key: 'laparoscopy', minLevel: 1 }],
+          members: await everyoneAsMembers(stack, ops),
           payRates: [
             { kind: 'LABEL', amountCents: 10 },
             { kind: 'REVIEW', amountCents: 50 },

@@ -203,4 +203,41 @@ describe('user administration in Chromium', () => {
     expect(new URL(again.url()).pathname).toBe('/review');
     await again.context().close();
   });
+
+  it('staffs a campaign: offers only the roles a person holds, adds an annotator who then sees the campaign, removes them', async () => {
+    const zed = await register(stack, ops, 'Zed Annotator', ['ANNOTATOR']);
+    const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
+      stack.apiUrl,
+      ops.token,
+      `mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { ... on Campaign { id } ... on DomainError { message } } }`,
+      { i: { name: 'Staffed campaign', labelSchema: { geometry: 'classification', classes: [{ key: 'a', name: 'A' }] }, overlap: 2, agreementThreshold: 0.5 } },
+    );
+    const campaignId = created.createCampaign.id!;
+    expect(campaignId, created.createCampaign.message).toBeTruthy();
+    await gql(stack.apiUrl, ops.token, `mutation($c: ID!) { setCampaignStatus(id: $c, status: ACTIVE) { ... on Campaign { id } } }`, { c: campaignId });
+    const visible = async () => (await gql<{ campaigns: Array<{ id: string }> }>(stack.apiUrl, zed.token, `{ campaigns { id } }`)).campaigns.some((c) => c.id === campaignId);
+    expect(await visible()).toBe(false);
+
+    await opsPage.goto(`${web.url}/ops/campaigns/${campaignId}`);
+    await opsPage.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    const panel = opsPage.getByTestId('members-panel');
+    // The creator manages it; their own row cannot be changed here.
+    await expect.poll(() => panel.getByTestId(`member-${ops.id}-OPS_MANAGER`).isChecked()).toBe(true);
+    expect(await panel.getByTestId(`member-${ops.id}-OPS_MANAGER`).isDisabled()).toBe(true);
+
+    await panel.getByTestId('member-add-user').selectOption(zed.id);
+    // Only roles the organisation granted are offered.
+    expect(await panel.getByTestId('member-add-role-EXPERT').count()).toBe(0);
+    await panel.getByTestId('member-add-role-ANNOTATOR').check();
+    await panel.getByTestId('member-add').click();
+    await expect.poll(() => panel.getByTestId(`member-${zed.id}-ANNOTATOR`).isChecked(), { timeout: 15_000 }).toBe(true);
+    await expect.poll(visible, { timeout: 15_000 }).toBe(true);
+    const stored = await stack.prisma.campaignMember.findUniqueOrThrow({ where: { campaignId_userId: { campaignId, userId: zed.id } } });
+    expect(stored.roles).toEqual(['ANNOTATOR']);
+
+    // Removing them: the campaign is gone from their view.
+    await panel.getByTestId(`member-remove-${zed.id}`).click();
+    await expect.poll(() => panel.getByTestId(`member-${zed.id}`).count(), { timeout: 15_000 }).toBe(0);
+    expect(await visible()).toBe(false);
+  });
 });

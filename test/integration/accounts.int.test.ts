@@ -163,4 +163,53 @@ describe('accounts', () => {
     expect(await login(stack, ann.email, 'a brand new passphrase')).toBeTruthy();
     await expect(login(stack, ann.email, PASSWORD)).rejects.toThrow();
   });
+
+  it('refuses breached and guessable passwords at registration and change, offline and through a range API', async () => {
+    const REGISTER = `mutation($e: String!, $p: String!) { registerUser(email: $e, name: "Rita Rowe", password: $p, roles: [ANNOTATOR]) { __typename ... on User { id } ... on DomainError { code message } } }`;
+    const refused = await gql<{ registerUser: { code?: string; message?: string } }>(stack.apiUrl, admin.token, REGISTER, { e: 'rita@suture.test', p: 'Password2024!!' });
+    expect(refused.registerUser).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/password: .*most common in breaches/) });
+    const own = await gql<{ registerUser: { code?: string; message?: string } }>(stack.apiUrl, admin.token, REGISTER, { e: 'rita@suture.test', p: 'rita.rowe.is.great' });
+    expect(own.registerUser).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/your name or email/) });
+    expect(await stack.prisma.user.count({ where: { email: 'rita@suture.test' } })).toBe(0);
+
+    // A Pwned Passwords range API (the third-party service, stood in for locally) knows a passphrase the list does not.
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const pwned = 'velvet-harbour-quartz-seven';
+    const sha1 = createHash('sha1').update(pwned).digest('hex').toUpperCase();
+    const prefixes: string[] = [];
+    const range = createServer((req, res) => {
+      const prefix = req.url!.split('/').pop()!;
+      prefixes.push(prefix);
+      res.end(prefix === sha1.slice(0, 5) ? `${sha1.slice(5)}:17\r\n` : '');
+    });
+    await new Promise<void>((resolve) => range.listen(0, '127.0.0.1', resolve));
+    const app = createApp({
+      ...stack.services,
+      config: { ...stack.services.config, SUTURE_BREACHED_PASSWORDS_API: `http://127.0.0.1:${(range.address() as AddressInfo).port}/range/` },
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
+    });
+    try {
+      const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const viaRange = await gql<{ registerUser: { code?: string; message?: string } }>(apiUrl, admin.token, REGISTER, { e: 'rita@suture.test', p: pwned });
+      expect(viaRange.registerUser).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/appears in 17 breached records/) });
+      expect(prefixes).toEqual([sha1.slice(0, 5)]);
+      const fine = await gql<{ registerUser: { __typename: string } }>(apiUrl, admin.token, REGISTER, { e: 'rita@suture.test', p: 'tR7#kq9!Vm2@xL-otter' });
+      expect(fine.registerUser.__typename).toBe('User');
+      const rita = await login(stack, 'rita@suture.test', 'tR7#kq9!Vm2@xL-otter');
+      const change = await gql<{ changePassword: { code?: string; message?: string } }>(
+        apiUrl,
+        rita,
+        `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { __typename ... on DomainError { code message } } }`,
+        { c: 'tR7#kq9!Vm2@xL-otter', n: 'qwertyuiop123456' },
+      );
+      expect(change.changePassword).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/most common in breaches/) });
+      await login(stack, 'rita@suture.test', 'tR7#kq9!Vm2@xL-otter');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => range.close(() => resolve()));
+    }
+  });
 });

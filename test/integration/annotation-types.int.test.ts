@@ -10,7 +10,7 @@ import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
 import { rleEncode, rleToString } from '@suture/workflows/quality';
 import { frameNumberVideo, niftiDir, tempDir } from '@suture/workflows/media/test-support';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, register, startBatch, syntheticFrame, uploadAsset, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, register, startBatch, syntheticFrame, uploadAsset, type Person, everyoneAsMembers } from '../support/scenario.ts';
 
 type Json = Record<string, unknown>;
 const CLASSES = [
@@ -252,6 +252,7 @@ describe('every annotation type through the lifecycle', () => {
             claimSlaSeconds: 600,
             reviewCredential: 'board-certified-surgeon',
             requiredSkills: [{ key: 'laparoscopy', minLevel: 1 }],
+            members: await everyoneAsMembers(stack, ops),
             payRates: [{ kind: 'LABEL', amountCents: 10 }],
           },
         },

@@ -334,7 +334,10 @@ describe('label exports on PostgreSQL and S3', () => {
     });
     try {
       const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const ops = await prisma.user.create({ data: { email: 'olivia@suture.test', name: 'Olivia Ops', passwordHash: 'x', roles: ['OPS_MANAGER'] } });
+      // The campaign's manager: a member in the OPS_MANAGER role (tenancy).
+      const ops = await prisma.user.create({
+        data: { email: 'olivia@suture.test', name: 'Olivia Ops', passwordHash: 'x', roles: ['OPS_MANAGER'], memberships: { create: { campaignId, roles: ['OPS_MANAGER'] } } },
+      });
       const { token } = await sessions.create(ops.id);
       const { token: annotatorToken } = await sessions.create(annotators[0]!.id);
 

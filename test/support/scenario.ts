@@ -112,6 +112,26 @@ export interface CampaignSetup {
   assetIds: string[];
 }
 
+/** Sets a person's roles in a campaign (an empty list removes them), as its operations manager would. */
+export async function setMember(stack: Stack, ops: Person, campaignId: string, userId: string, roles: string[]): Promise<void> {
+  const res = await gql<{ setCampaignMember: { id?: string; message?: string } }>(
+    stack.apiUrl,
+    ops.token,
+    `mutation($c: ID!, $u: ID!, $r: [Role!]!) { setCampaignMember(campaignId: $c, userId: $u, roles: $r) { ... on Campaign { id } ... on DomainError { message } } }`,
+    { c: campaignId, u: userId, r: roles },
+  );
+  if (!res.setCampaignMember.id) throw new Error(`setCampaignMember: ${res.setCampaignMember.message}`);
+}
+
+/** Everyone of the organisation but `ops` and admins-only accounts, each in every role they hold but ADMIN: a campaign's usual staff in tests. */
+export async function everyoneAsMembers(stack: Stack, ops: Person): Promise<Array<{ userId: string; roles: string[] }>> {
+  const res = await gql<{ users: Array<{ id: string; roles: string[] }> }>(stack.apiUrl, ops.token, `{ users { id roles } }`);
+  return res.users
+    .filter((u) => u.id !== ops.id)
+    .map((u) => ({ userId: u.id, roles: u.roles.filter((r) => r !== 'ADMIN') }))
+    .filter((m) => m.roles.length > 0);
+}
+
 export async function createCampaignWithBatch(
   stack: Stack,
   ops: Person,
@@ -126,6 +146,8 @@ export async function createCampaignWithBatch(
     frames?: Buffer[];
     /** Defaults to a classification of CLASSES. */
     labelSchema?: Record<string, unknown>;
+    /** Who works on it; defaults to everyone registered so far (everyoneAsMembers). */
+    members?: Array<{ userId: string; roles: string[] }>;
   },
 ): Promise<CampaignSetup> {
   const created = await gql<{ createCampaign: { id?: string; message?: string } }>(
@@ -143,6 +165,7 @@ export async function createCampaignWithBatch(
         reviewCredential: options.reviewCredential ?? 'board-certified-surgeon',
         prelabelModelKey: options.prelabelModelKey ?? null,
         requiredSkills: [{ key: 'laparoscopy', minLevel: options.minLevel ?? 2 }],
+        members: options.members ?? (await everyoneAsMembers(stack, ops)),
         payRates: [
           { kind: 'LABEL', amountCents: 10 },
           { kind: 'REWORK', amountCents: 12 },

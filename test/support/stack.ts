@@ -56,6 +56,8 @@ export interface StackOptions {
   batchHistoryBudget?: number;
   /** SUTURE_ORIGINALS_KEY for the worker (originals kept encrypted); none by default. */
   originalsKey?: Buffer;
+  /** SUTURE_BREACHED_PASSWORDS_API for the API (a range server the test runs); none by default. */
+  breachedPasswordsApi?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -79,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     TASK_RECHECK_SECONDS: options.taskRecheckSeconds ?? 5,
     BATCH_HISTORY_BUDGET: options.batchHistoryBudget,
     SUTURE_DEID_KEY: deidSecret,
+    SUTURE_BREACHED_PASSWORDS_API: options.breachedPasswordsApi,
   };
   const services: Services = {
     prisma,

@@ -10,6 +10,8 @@ export interface AuthUser {
   email: string;
   name: string;
   roles: Role[];
+  /** The organisation (tenant) the user belongs to: they see nothing of any other. */
+  organizationId: string;
 }
 
 const CACHE_MS = 15_000;
@@ -104,10 +106,10 @@ export class SessionStore {
     if (hit && hit.until > now && hit.expiresAt > now) return hit.user;
     const session = await this.prisma.session.findUnique({
       where: { tokenHash },
-      select: { expiresAt: true, user: { select: { id: true, email: true, name: true, roles: true, active: true } } },
+      select: { expiresAt: true, user: { select: { id: true, email: true, name: true, roles: true, active: true, organizationId: true } } },
     });
     const valid = session && session.expiresAt.getTime() > now && session.user.active;
-    const user = valid ? { id: session.user.id, email: session.user.email, name: session.user.name, roles: session.user.roles } : null;
+    const user = valid ? { id: session.user.id, email: session.user.email, name: session.user.name, roles: session.user.roles, organizationId: session.user.organizationId } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(tokenHash, { user, until: now + CACHE_MS, expiresAt: session?.expiresAt.getTime() ?? 0 });
     return user;

@@ -3,6 +3,7 @@ const groups: Record<string, { describe: string; load: () => Promise<{ run(argv:
   up: { describe: 'start the whole stack (PostgreSQL db, Temporal, S3, API, worker, console) with a demo campaign', load: () => import('./up.ts') },
   api: { describe: 'run the GraphQL API alone, configured from the environment', load: () => import('./api.ts') },
   migrate: { describe: 'apply database migrations', load: () => import('./migrate.ts') },
+  org: { describe: 'create and list organisations (tenants), each with its first admin (needs DATABASE_URL)', load: () => import('./org.ts') },
   quality: { describe: 'agreement and consensus on CSV answer files', load: () => import('./quality.ts') },
   login: { describe: 'sign in (password from standard input) and keep the session for upload and export; `login logout` ends it', load: () => import('./login.ts') },
   upload: { describe: 'upload files to a campaign (presigned multipart, resumable)', load: () => import('./upload.ts') },

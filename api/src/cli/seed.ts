@@ -251,7 +251,7 @@ export async function seedDemo(
   for (const p of PEOPLE) {
     const password = randomBytes(9).toString('base64url');
     const user = await prisma.user.create({ data: { email: p.email, name: p.name, roles: p.roles, passwordHash: await hashPassword(password) } });
-    users.set(p.email, { id: user.id, email: p.email, name: p.name, roles: p.roles });
+    users.set(p.email, { id: user.id, email: p.email, name: p.name, roles: p.roles, organizationId: user.organizationId });
     logins.push({ role: p.roles.join('+'), email: p.email, password });
   }
   const actor = users.get(PEOPLE[0]!.email)!;
@@ -275,6 +275,11 @@ export async function seedDemo(
       claimSlaSeconds: 900,
       reviewCredential: 'board-certified-urologist',
       requiredSkills: [{ key: 'laparoscopy', minLevel: 2 }],
+      // Every demo person works on every demo campaign, in each of their roles but ADMIN.
+      members: PEOPLE.filter((p) => p.email !== actor.email && p.roles.some((r) => r !== 'ADMIN')).map((p) => ({
+        userId: users.get(p.email)!.id,
+        roles: p.roles.filter((r) => r !== 'ADMIN'),
+      })),
       payRates: [
         { kind: 'LABEL', amountCents: 8 },
         { kind: 'REWORK', amountCents: 10 },

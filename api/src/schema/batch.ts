@@ -17,7 +17,10 @@ import {
   type UploadPlan,
 } from '../services/media.ts';
 
+import { MANAGES, requireCampaignRole, requireRoleOn, visibleCampaigns } from '../services/tenancy.ts';
+
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
+const OVERSEES = ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] as const;
 
 /** A presigned media URL handed out: recorded (who got a URL to which asset), never the URL itself. */
 async function presigned(ctx: Context, assetId: string, variant: string, url: Promise<string | null>): Promise<string | null> {
@@ -121,19 +124,26 @@ builder.queryFields((t) => ({
     type: 'Batch',
     nullable: true,
     args: { id: t.arg.id() },
-    resolve: (query, _root, args, ctx) => ctx.services.prisma.batch.findUnique({ ...query, where: { id: String(args.id) } }),
+    resolve: (query, _root, args, ctx) => ctx.services.prisma.batch.findFirst({ ...query, where: { id: String(args.id), campaign: visibleCampaigns(ctx.user, OVERSEES) } }),
   }),
   batches: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).prismaField({
     type: ['Batch'],
     args: { campaignId: t.arg.id({ required: false }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.services.prisma.batch.findMany({ ...query, where: args.campaignId ? { campaignId: String(args.campaignId) } : {}, orderBy: { createdAt: 'desc' }, take: 200 }),
+      ctx.services.prisma.batch.findMany({
+        ...query,
+        where: { campaign: visibleCampaigns(ctx.user, OVERSEES), ...(args.campaignId ? { campaignId: String(args.campaignId) } : {}) },
+        orderBy: { createdAt: 'desc' },
+        take: 200,
+      }),
   }),
   assets: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: ['Asset'],
     args: { campaignId: t.arg.id() },
-    resolve: (query, _root, args, ctx) =>
-      ctx.services.prisma.asset.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: 1000 }),
+    resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
+      return ctx.services.prisma.asset.findMany({ ...query, where: { campaignId: String(args.campaignId) }, orderBy: { createdAt: 'desc' }, take: 1000 });
+    },
   }),
 }));
 
@@ -143,13 +153,17 @@ builder.mutationFields((t) => ({
     errors: {},
     description: 'Creates an asset and a presigned multipart upload into quarantine. PUT each part to its URL, then completeAssetUpload.',
     args: { campaignId: t.arg.id(), contentType: t.arg.string(), sizeBytes: t.arg.int() },
-    resolve: (_root, args, ctx) => requestUpload(ctx.services, ctx.user, { campaignId: String(args.campaignId), contentType: args.contentType, sizeBytes: args.sizeBytes }),
+    resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
+      return requestUpload(ctx.services, ctx.user, { campaignId: String(args.campaignId), contentType: args.contentType, sizeBytes: args.sizeBytes });
+    },
   }),
   resumeAssetUpload: t.withAuth({ anyRole: [...OPS] }).field({
     type: UploadPlanRef,
     errors: {},
     args: { assetId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
+      await requireRoleOn(ctx, 'asset', String(args.assetId), MANAGES);
       const { uploaded, plan } = await resumeUpload(ctx.services, ctx.user, String(args.assetId));
       return { ...plan, uploaded };
     },
@@ -161,26 +175,31 @@ builder.mutationFields((t) => ({
       assetId: t.arg.id(),
       parts: t.arg({ type: [CompletedPart], required: false, description: 'ETags of the parts; omit after a resumed upload to use the parts S3 received' }),
     },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.asset.findUniqueOrThrow({
+    resolve: async (query, _root, args, ctx) => {
+      await requireRoleOn(ctx, 'asset', String(args.assetId), MANAGES);
+      return ctx.services.prisma.asset.findUniqueOrThrow({
         ...query,
         where: { id: await completeUpload(ctx.services, ctx.user, { assetId: String(args.assetId), parts: args.parts ?? [] }) },
-      }),
+      });
+    },
   }),
   setAssetTrim: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: 'Asset',
     errors: {},
     description: 'Cuts set-up time from a video before ingest: the proxy covers [startSeconds, endSeconds) of the source. Only before ingest (AWAITING_UPLOAD or QUARANTINED).',
     args: { assetId: t.arg.id(), startSeconds: t.arg.float({ required: false }), endSeconds: t.arg.float({ required: false }) },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.asset.findUniqueOrThrow({
+    resolve: async (query, _root, args, ctx) => {
+      await requireRoleOn(ctx, 'asset', String(args.assetId), MANAGES);
+      return ctx.services.prisma.asset.findUniqueOrThrow({
         ...query,
         where: { id: await setAssetTrim(ctx.services, ctx.user, { assetId: String(args.assetId), startSeconds: args.startSeconds ?? null, endSeconds: args.endSeconds ?? null }) },
-      }),
+      });
+    },
   }),
   abortAssetUpload: t.withAuth({ anyRole: [...OPS] }).boolean({
     args: { assetId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
+      await requireRoleOn(ctx, 'asset', String(args.assetId), MANAGES);
       await abortUpload(ctx.services, ctx.user, String(args.assetId));
       return true;
     },
@@ -189,18 +208,23 @@ builder.mutationFields((t) => ({
     type: 'Batch',
     errors: {},
     args: { campaignId: t.arg.id(), name: t.arg.string(), assetIds: t.arg.idList(), frames: t.arg.intList({ required: false }) },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.batch.findUniqueOrThrow({
+    resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
+      return ctx.services.prisma.batch.findUniqueOrThrow({
         ...query,
         where: {
           id: await createBatch(ctx.services, ctx.user, { campaignId: String(args.campaignId), name: args.name, assetIds: args.assetIds.map(String), frames: args.frames ?? null }),
         },
-      }),
+      });
+    },
   }),
   startBatch: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: 'Batch',
     errors: {},
     args: { id: t.arg.id() },
-    resolve: async (query, _root, args, ctx) => ctx.services.prisma.batch.findUniqueOrThrow({ ...query, where: { id: await startBatch(ctx.services, ctx.user, String(args.id)) } }),
+    resolve: async (query, _root, args, ctx) => {
+      await requireRoleOn(ctx, 'batch', String(args.id), MANAGES);
+      return ctx.services.prisma.batch.findUniqueOrThrow({ ...query, where: { id: await startBatch(ctx.services, ctx.user, String(args.id)) } });
+    },
   }),
 }));

@@ -1,6 +1,8 @@
 import { builder } from './builder.ts';
 import { auditRead } from '../audit-reads.ts';
 import { createCampaign, setCampaignMediaPolicy, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
+import { campaignAccess, hasCampaignRole, MANAGES, requireCampaignRole, setCampaignMember, visibleCampaigns } from '../services/tenancy.ts';
+import { RoleEnum } from './user.ts';
 import { annotatorMetrics, campaignAgreement, costReport, type AnnotatorMetrics, type CampaignAgreement, type CostReport } from '../services/metrics.ts';
 
 const CampaignStatusEnum = builder.enumType('CampaignStatus', { values: ['DRAFT', 'ACTIVE', 'PAUSED', 'CLOSED'] as const });
@@ -17,7 +19,7 @@ builder.prismaObject('Campaign', {
     overlap: t.exposeInt('overlap'),
     agreementThreshold: t.exposeFloat('agreementThreshold'),
     qaSettings: t.expose('qaSettings', { type: 'JSON' }),
-    budgetCents: t.exposeInt('budgetCents', { authScopes: { anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE'] } }),
+    budgetCents: t.exposeInt('budgetCents', { authScopes: (c, _args, ctx) => hasCampaignRole(ctx, c.id, ['ADMIN', 'OPS_MANAGER', 'FINANCE']) }),
     claimSlaSeconds: t.exposeInt('claimSlaSeconds'),
     reviewCredential: t.exposeString('reviewCredential', { nullable: true }),
     hasPrelabelModel: t.boolean({ resolve: (c) => c.prelabelModelKey !== null }),
@@ -28,7 +30,36 @@ builder.prismaObject('Campaign', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     requiredSkills: t.relation('skills'),
-    batches: t.relation('batches', { authScopes: { anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }, query: { orderBy: { createdAt: 'desc' } } }),
+    batches: t.relation('batches', {
+      authScopes: (c, _args, ctx) => hasCampaignRole(ctx, c.id, ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR']),
+      query: { orderBy: { createdAt: 'desc' } },
+    }),
+    myRoles: t.field({
+      type: [RoleEnum],
+      description: 'The roles the caller acts in within this campaign (ADMIN: they administer its organisation).',
+      resolve: async (c, _args, ctx) => [...((await campaignAccess(ctx, c.id))?.roles ?? [])],
+    }),
+    members: t.relation('members', {
+      description: 'Who works on the campaign and as what; for its operations managers and admins.',
+      authScopes: (c, _args, ctx) => hasCampaignRole(ctx, c.id, MANAGES),
+      query: { orderBy: { addedAt: 'asc' } },
+    }),
+  }),
+});
+
+builder.prismaObject('CampaignMember', {
+  fields: (t) => ({
+    user: t.relation('user'),
+    roles: t.field({ type: [RoleEnum], resolve: (m) => m.roles }),
+    addedAt: t.expose('addedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObject('Organization', {
+  description: 'A tenant (hospital, research group, labelling vendor): its users and campaigns are invisible to every other.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
   }),
 });
 
@@ -88,6 +119,9 @@ const CostReportRef = builder.objectRef<CostReport>('CostReport').implement({
 
 const SkillRequirement = builder.inputType('SkillRequirementInput', { fields: (t) => ({ key: t.string(), minLevel: t.int() }) });
 const PayRateInput = builder.inputType('PayRateInput', { fields: (t) => ({ kind: t.string(), amountCents: t.int() }) });
+const MemberInputRef = builder.inputType('CampaignMemberInput', {
+  fields: (t) => ({ userId: t.id(), roles: t.field({ type: [RoleEnum], description: 'Roles in this campaign; each must be one the user holds' }) }),
+});
 const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
   fields: (t) => ({
     name: t.string(),
@@ -104,37 +138,47 @@ const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     requiredSkills: t.field({ type: [SkillRequirement], required: false }),
     payRates: t.field({ type: [PayRateInput], required: false }),
     mediaPolicy: t.field({ type: 'JSON', required: false, description: "Default { originals: 'DELETE' }; see Campaign.mediaPolicy" }),
+    members: t.field({ type: [MemberInputRef], required: false, description: 'Who works on it and as what; the creator manages it' }),
   }),
 });
 
 builder.queryFields((t) => ({
   campaigns: t.withAuth({ authenticated: true }).prismaField({
     type: ['Campaign'],
-    resolve: (query, _root, _args, ctx) => ctx.services.prisma.campaign.findMany({ ...query, orderBy: { createdAt: 'desc' } }),
+    description: 'The campaigns the caller works on (all of their organisation for an admin); drafts only for their managers.',
+    resolve: (query, _root, _args, ctx) => ctx.services.prisma.campaign.findMany({ ...query, where: visibleCampaigns(ctx.user), orderBy: { createdAt: 'desc' } }),
   }),
   campaign: t.withAuth({ authenticated: true }).prismaField({
     type: 'Campaign',
     nullable: true,
     args: { id: t.arg.id() },
-    resolve: (query, _root, args, ctx) => ctx.services.prisma.campaign.findUnique({ ...query, where: { id: String(args.id) } }),
+    resolve: async (query, _root, args, ctx) =>
+      (await campaignAccess(ctx, String(args.id))) ? ctx.services.prisma.campaign.findUnique({ ...query, where: { id: String(args.id) } }) : null,
   }),
   annotatorMetrics: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).field({
     type: [AnnotatorMetricsRef],
     errors: { directResult: false },
     args: { campaignId: t.arg.id() },
-    resolve: (_root, args, ctx) => annotatorMetrics(ctx.services, String(args.campaignId)),
+    resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR']);
+      return annotatorMetrics(ctx.services, String(args.campaignId));
+    },
   }),
   campaignAgreement: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] }).field({
     type: CampaignAgreementRef,
     errors: {},
     args: { campaignId: t.arg.id() },
-    resolve: (_root, args, ctx) => campaignAgreement(ctx.services, String(args.campaignId)),
+    resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR']);
+      return campaignAgreement(ctx.services, String(args.campaignId));
+    },
   }),
   costReport: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE'] }).field({
     type: CostReportRef,
     errors: {},
     args: { campaignId: t.arg.id() },
     resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), ['ADMIN', 'OPS_MANAGER', 'FINANCE']);
       const report = await costReport(ctx.services, String(args.campaignId));
       auditRead(ctx, { action: 'ledger.read', entityType: 'Campaign', entityId: String(args.campaignId), data: { report: 'cost' } });
       return report;
@@ -154,22 +198,43 @@ builder.mutationFields((t) => ({
     type: 'Campaign',
     errors: {},
     args: { id: t.arg.id(), status: t.arg({ type: CampaignStatusEnum }) },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await setCampaignStatus(ctx.services, ctx.user, String(args.id), args.status) } }),
+    resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.id), MANAGES);
+      return ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await setCampaignStatus(ctx.services, ctx.user, String(args.id), args.status) } });
+    },
   }),
   setCampaignMediaPolicy: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'Campaign',
     errors: {},
     description: 'Sets what ingest does with the originals and proxies of assets ingested from now on.',
     args: { campaignId: t.arg.id(), policy: t.arg({ type: 'JSON' }) },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await setCampaignMediaPolicy(ctx.services, ctx.user, String(args.campaignId), args.policy) } }),
+    resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
+      return ctx.services.prisma.campaign.findUniqueOrThrow({
+        ...query,
+        where: { id: await setCampaignMediaPolicy(ctx.services, ctx.user, String(args.campaignId), args.policy) },
+      });
+    },
   }),
   updateGuidelines: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'Campaign',
     errors: {},
     args: { id: t.arg.id(), guidelines: t.arg.string() },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await updateGuidelines(ctx.services, ctx.user, String(args.id), args.guidelines) } }),
+    resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.id), MANAGES);
+      return ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await updateGuidelines(ctx.services, ctx.user, String(args.id), args.guidelines) } });
+    },
+  }),
+  setCampaignMember: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
+    type: 'Campaign',
+    errors: {},
+    description: "Sets a person's roles in a campaign (an empty list removes them). They must be of the campaign's organisation and hold each role.",
+    args: { campaignId: t.arg.id(), userId: t.arg.id(), roles: t.arg({ type: [RoleEnum] }) },
+    resolve: async (query, _root, args, ctx) => {
+      const campaignId = String(args.campaignId);
+      await requireCampaignRole(ctx, campaignId, MANAGES);
+      await setCampaignMember(ctx.services, ctx.user, campaignId, { userId: String(args.userId), roles: [...args.roles] });
+      return ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: campaignId } });
+    },
   }),
 }));

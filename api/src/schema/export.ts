@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { requireCampaignRole } from '../services/tenancy.ts';
 import { exportFormatsFor, exportLabels, type ExportFormatInfo, type LabelExport } from '../services/exports.ts';
 
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
@@ -24,7 +25,10 @@ builder.queryFields((t) => ({
     errors: {},
     description: "Export formats that can hold the campaign's labels",
     args: { campaignId: t.arg.id() },
-    resolve: (_root, args, ctx) => exportFormatsFor(ctx.services, String(args.campaignId)),
+    resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), OPS);
+      return exportFormatsFor(ctx.services, String(args.campaignId));
+    },
   }),
 }));
 
@@ -35,7 +39,9 @@ builder.mutationFields((t) => ({
     description:
       'Exports the accepted labels of a campaign (or one batch) in a format from exportFormats to S3; returns a short-lived download URL. Deterministic: the same labels give the same bytes.',
     args: { campaignId: t.arg.id(), batchId: t.arg.id({ required: false }), format: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      exportLabels(ctx.services, ctx.user, { campaignId: String(args.campaignId), batchId: args.batchId ? String(args.batchId) : null, format: args.format }),
+    resolve: async (_root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), OPS);
+      return exportLabels(ctx.services, ctx.user, { campaignId: String(args.campaignId), batchId: args.batchId ? String(args.batchId) : null, format: args.format });
+    },
   }),
 }));

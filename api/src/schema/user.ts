@@ -27,6 +27,7 @@ builder.prismaObject('User', {
     }),
     skills: t.relation('skills'),
     credentials: t.relation('credentials'),
+    organization: t.relation('organization'),
   }),
 });
 
@@ -70,7 +71,13 @@ builder.queryFields((t) => ({
   users: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER', 'FINANCE'] }).prismaField({
     type: ['User'],
     args: { role: t.arg({ type: RoleEnum, required: false }) },
-    resolve: (query, _root, args, ctx) => ctx.services.prisma.user.findMany({ ...query, where: args.role ? { roles: { has: args.role } } : {}, orderBy: { name: 'asc' } }),
+    description: "The users of the caller's organisation",
+    resolve: (query, _root, args, ctx) =>
+      ctx.services.prisma.user.findMany({
+        ...query,
+        where: { organizationId: ctx.user.organizationId, ...(args.role ? { roles: { has: args.role } } : {}) },
+        orderBy: { name: 'asc' },
+      }),
   }),
   skills: t.withAuth({ authenticated: true }).prismaField({
     type: ['Skill'],

@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
-import { canSeeAnnotation, canSeeWorkOnTask, seesAllWork } from './access.ts';
+import { canSeeAnnotation, canSeeWorkOnTask, SEES_ALL, seesAllWorkOnTask } from './access.ts';
+import { hasRoleOn, requireCampaignRole, requireRoleOn, visibleCampaigns } from '../services/tenancy.ts';
 import { claimNextReview, claimNextTask, heartbeat, saveDraft, submitAnnotation, submitAuditVerdict, submitReview } from '../services/work.ts';
 import { DomainError } from '../errors.ts';
 import { auditRead } from '../audit-reads.ts';
@@ -56,7 +57,7 @@ builder.prismaObject('Task', {
 });
 
 builder.prismaObject('Assignment', {
-  authScopes: (a, ctx) => a.userId === ctx.user?.id || seesAllWork(ctx),
+  authScopes: (a, ctx) => a.userId === ctx.user?.id || seesAllWorkOnTask(ctx, a.taskId),
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.exposeString('kind'),
@@ -162,7 +163,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const a = await ctx.services.prisma.assignment.findUnique({ ...query, where: { id: String(args.id) } });
       // Others' assignments look exactly like missing ones.
-      if (!a || (a.userId !== ctx.user.id && !seesAllWork(ctx))) throw new DomainError('NOT_FOUND', `assignment ${String(args.id)} was not found`);
+      if (!a || (a.userId !== ctx.user.id && !(await seesAllWorkOnTask(ctx, a.taskId)))) throw new DomainError('NOT_FOUND', `assignment ${String(args.id)} was not found`);
       return a;
     },
   }),
@@ -174,7 +175,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const id = String(args.id);
       const mine = await ctx.services.prisma.assignment.findFirst({ where: { taskId: id, userId: ctx.user.id }, select: { id: true } });
-      if (!mine && !seesAllWork(ctx)) throw new DomainError('NOT_FOUND', `task ${id} was not found`);
+      if (!mine && !(await hasRoleOn(ctx, 'task', id, SEES_ALL))) throw new DomainError('NOT_FOUND', `task ${id} was not found`);
       return ctx.services.prisma.task.findUnique({ ...query, where: { id } });
     },
   }),
@@ -189,7 +190,12 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.services.prisma.qaAudit.findMany({
         ...query,
-        where: { verdict: null, batch: { stage: 'QA' }, ...(args.batchId ? { batchId: String(args.batchId) } : {}), task: { assignments: { none: { userId: ctx.user.id } } } },
+        where: {
+          verdict: null,
+          batch: { stage: 'QA', campaign: visibleCampaigns(ctx.user, ['QA_AUDITOR', 'ADMIN']) },
+          ...(args.batchId ? { batchId: String(args.batchId) } : {}),
+          task: { assignments: { none: { userId: ctx.user.id } } },
+        },
         orderBy: [{ batchId: 'asc' }, { taskId: 'asc' }],
         take: 500,
       }),
@@ -198,6 +204,7 @@ builder.queryFields((t) => ({
     type: ['LedgerEntry'],
     args: { campaignId: t.arg.id(), take: t.arg.int({ required: false }) },
     resolve: async (query, _root, args, ctx) => {
+      await requireCampaignRole(ctx, String(args.campaignId), ['FINANCE', 'ADMIN']);
       const entries = await ctx.services.prisma.ledgerEntry.findMany({
         ...query,
         where: { campaignId: String(args.campaignId) },
@@ -286,10 +293,12 @@ builder.mutationFields((t) => ({
     type: 'QaAudit',
     errors: {},
     args: { auditId: t.arg.id(), verdict: t.arg({ type: Verdict }), notes: t.arg.string({ required: false }) },
-    resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.qaAudit.findUniqueOrThrow({
+    resolve: async (query, _root, args, ctx) => {
+      await requireRoleOn(ctx, 'qaAudit', String(args.auditId), ['QA_AUDITOR']);
+      return ctx.services.prisma.qaAudit.findUniqueOrThrow({
         ...query,
         where: { id: await submitAuditVerdict(ctx.services, ctx.user, { auditId: String(args.auditId), verdict: args.verdict, notes: args.notes ?? null }) },
-      }),
+      });
+    },
   }),
 }));

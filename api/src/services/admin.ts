@@ -7,10 +7,13 @@ import { labelSchemaProblems } from '@suture/workflows/annotation/registry';
 import { displayName, freeText, MAX_GUIDELINES } from '@suture/workflows/domain/text';
 import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@suture/workflows/domain/media-policy';
 import { appendAudit } from '@suture/workflows/services/audit-log';
+import { pwnedCount, weakPasswordReason, type PasswordContext } from '../auth/breached.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { CONFLICTING_ROLES } from './roles.ts';
+import { setCampaignMember, type MemberInput } from './tenancy.ts';
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -59,17 +62,7 @@ const registerSchema = z.object({
   roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
 });
 
-/**
- * Role pairs one person may not hold, because each role checks the other's work: an annotator who is also an
- * adjudicator could settle disagreements about labels like their own, and finance approves the pay of
- * annotators, experts and auditors.
- */
-export const CONFLICTING_ROLES: ReadonlyArray<readonly [Role, Role, string]> = [
-  ['ANNOTATOR', 'EXPERT', 'an expert adjudicates annotators’ labels'],
-  ['FINANCE', 'ANNOTATOR', 'finance approves annotators’ pay'],
-  ['FINANCE', 'EXPERT', 'finance approves experts’ pay'],
-  ['FINANCE', 'QA_AUDITOR', 'finance approves auditors’ pay'],
-];
+export { CONFLICTING_ROLES } from './roles.ts';
 
 /** Refuses role sets that break separation of duties, and roles the actor may not hand out. */
 function assertRolesAllowed(actor: AuthUser, roles: readonly Role[]): void {
@@ -78,23 +71,40 @@ function assertRolesAllowed(actor: AuthUser, roles: readonly Role[]): void {
   if (problems.length) throw new InvalidInputError('these roles break separation of duties', problems);
 }
 
+/** Refuses a new password that is breached, a disguise of a common one, or built from the person's name or email. */
+async function assertPasswordSafe(services: Services, password: string, context: PasswordContext): Promise<void> {
+  const reason = weakPasswordReason(password, context);
+  if (reason) throw new InvalidInputError(`password: ${reason}`);
+  const seen = await pwnedCount(password, services.config.SUTURE_BREACHED_PASSWORDS_API, (message) => services.log('warn', message));
+  if (seen) throw new InvalidInputError(`password: this password appears in ${seen.toLocaleString('en')} breached records; choose another`);
+}
+
 export async function registerUser(services: Services, actor: AuthUser, input: unknown): Promise<string> {
   const data = parseOrThrow(registerSchema, input, 'user');
   assertRolesAllowed(actor, data.roles as Role[]);
+  await assertPasswordSafe(services, data.password, { email: data.email, name: data.name });
   const exists = await services.prisma.user.findUnique({ where: { email: data.email }, select: { id: true } });
   if (exists) throw new DomainError('CONFLICT', 'a user with this email exists');
   const passwordHash = await hashPassword(data.password);
   return services.prisma.$transaction(async (tx) => {
-    const user = await tx.user.create({ data: { email: data.email, name: data.name, passwordHash, roles: data.roles as Role[] } });
+    const user = await tx.user.create({ data: { email: data.email, name: data.name, passwordHash, roles: data.roles as Role[], organizationId: actor.organizationId } });
     await appendAudit(tx, { actorId: actor.id, action: 'user.registered', entityType: 'User', entityId: user.id, data: { roles: data.roles } });
     return user.id;
   });
 }
 
-/** Who may change another account: admins anyone, ops managers anyone but admins; nobody themselves here. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A user of the actor's organisation; anyone else does not exist for them. */
+async function userInOrganization(tx: Prisma.TransactionClient, actor: AuthUser, userId: string) {
+  const user = UUID.test(userId) ? await tx.user.findUnique({ where: { id: userId }, select: { id: true, roles: true, active: true, organizationId: true } }) : null;
+  if (!user || user.organizationId !== actor.organizationId) throw new NotFoundError('user');
+  return user;
+}
+
+/** Who may change another account: admins anyone, ops managers anyone but admins, in their organisation; nobody themselves here. */
 async function managedUser(tx: Prisma.TransactionClient, actor: AuthUser, userId: string) {
-  const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true, roles: true, active: true } });
-  if (!user) throw new NotFoundError('user');
+  const user = await userInOrganization(tx, actor, userId);
   if (user.id === actor.id) throw new DomainError('FORBIDDEN', 'you cannot change your own account here; another admin must');
   if (user.roles.includes('ADMIN') && !actor.roles.includes('ADMIN')) throw new DomainError('FORBIDDEN', 'only an admin can change an admin');
   return user;
@@ -158,6 +168,7 @@ export async function resetPassword(services: Services, actor: AuthUser, userId:
 export async function changeOwnPassword(services: Services, user: AuthUser, current: string, next: string, keepToken: string | null): Promise<string> {
   const parsed = registerSchema.shape.password.safeParse(next);
   if (!parsed.success) throw new InvalidInputError(parsed.error.issues[0]?.message ?? 'the new password is not acceptable');
+  await assertPasswordSafe(services, next, { email: user.email, name: user.name });
   const stored = await services.prisma.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
   if (!(await verifyPassword(current, stored.passwordHash))) throw new DomainError('UNAUTHENTICATED', 'the current password is wrong');
   const passwordHash = await hashPassword(next);
@@ -185,8 +196,7 @@ export async function setUserSkill(services: Services, actor: AuthUser, userId: 
   return services.prisma.$transaction(async (tx) => {
     const skill = await tx.skill.findUnique({ where: { key: skillKey } });
     if (!skill) throw new NotFoundError(`skill '${skillKey}'`);
-    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
-    if (!user) throw new NotFoundError('user');
+    await userInOrganization(tx, actor, userId);
     await tx.userSkill.upsert({ where: { userId_skillId: { userId, skillId: skill.id } }, create: { userId, skillId: skill.id, level }, update: { level } });
     await appendAudit(tx, { actorId: actor.id, action: 'user.skill-set', entityType: 'User', entityId: userId, data: { skill: skillKey, level } });
     return userId;
@@ -197,8 +207,7 @@ export async function grantCredential(services: Services, actor: AuthUser, userI
   if (!kind.trim() || !issuer.trim()) throw new InvalidInputError('credential kind and issuer are required');
   if (userId === actor.id) throw new DomainError('FORBIDDEN', 'you cannot grant yourself a credential; another admin or ops manager must');
   return services.prisma.$transaction(async (tx) => {
-    const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true, roles: true } });
-    if (!user) throw new NotFoundError('user');
+    const user = await userInOrganization(tx, actor, userId);
     if (!user.roles.includes('EXPERT')) throw new InvalidInputError('review credentials are for experts: give the user the EXPERT role first');
     await tx.credential.upsert({ where: { userId_kind: { userId, kind } }, create: { userId, kind, issuer, expiresAt }, update: { issuer, expiresAt, verifiedAt: new Date() } });
     await appendAudit(tx, { actorId: actor.id, action: 'user.credential-granted', entityType: 'User', entityId: userId, data: { kind } });
@@ -229,6 +238,10 @@ const campaignSchema = z.object({
   requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
   payRates: z.array(z.object({ kind: z.enum(['LABEL', 'REVIEW', 'AUDIT', 'REWORK']), amountCents: z.number().int().min(0) })).default([]),
   mediaPolicy: z.unknown().optional(),
+  members: z
+    .array(z.object({ userId: z.string(), roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1) }))
+    .max(10_000)
+    .default([]),
 });
 
 export async function createCampaign(services: Services, actor: AuthUser, input: unknown): Promise<string> {
@@ -261,6 +274,9 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
         prelabelModelKey: data.prelabelModelKey,
         mediaPolicy: mediaPolicy as Prisma.InputJsonValue,
         createdById: actor.id,
+        organizationId: actor.organizationId,
+        // Whoever creates a campaign manages it (an admin oversees every campaign without a membership).
+        ...(actor.roles.includes('OPS_MANAGER') ? { members: { create: { userId: actor.id, roles: ['OPS_MANAGER'], addedById: actor.id } } } : {}),
         skills: { create: data.requiredSkills.map((s) => ({ skillId: skills.find((k) => k.key === s.key)!.id, minLevel: s.minLevel })) },
         payRates: { create: data.payRates.map((r) => ({ kind: r.kind, amountCents: r.amountCents })) },
       },
@@ -272,6 +288,7 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
       entityId: campaign.id,
       data: { overlap: data.overlap, ...mediaPolicyAudit(mediaPolicy) },
     });
+    for (const member of data.members) if (member.userId !== actor.id) await setCampaignMember(services, actor, campaign.id, member as MemberInput, tx);
     return campaign.id;
   });
 }

@@ -5,6 +5,7 @@ import { appendAudit, verifyAuditChain, type ChainVerification } from '@suture/w
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, InvalidInputError } from '../errors.ts';
+import { DEFAULT_ORGANIZATION_ID } from './tenancy.ts';
 
 export const AUDITOR_ROLES = ['ADMIN', 'QA_AUDITOR'] as const;
 
@@ -56,11 +57,19 @@ function parseCursor(after: string | null | undefined): bigint | null {
   return BigInt(after);
 }
 
+/**
+ * An auditor reads their organisation's events only (the database stamps each event with it). Events that
+ * concern no organisation (skills, events written before tenancy) belong to the default organisation's view.
+ */
+function organizationWhere(user: AuthUser): Prisma.AuditEventWhereInput {
+  return user.organizationId === DEFAULT_ORGANIZATION_ID ? { OR: [{ organizationId: user.organizationId }, { organizationId: null }] } : { organizationId: user.organizationId };
+}
+
 /** One page, newest first; `after` is the endCursor of the previous page. */
-async function page(services: Services, filter: AuditFilter, first: number, after: bigint | null): Promise<AuditRow[]> {
+async function page(services: Services, user: AuthUser, filter: AuditFilter, first: number, after: bigint | null): Promise<AuditRow[]> {
   const { prisma } = services;
   const events = await prisma.auditEvent.findMany({
-    where: { AND: [auditWhere(filter), ...(after !== null ? [{ seq: { lt: after } }] : [])] },
+    where: { AND: [organizationWhere(user), auditWhere(filter), ...(after !== null ? [{ seq: { lt: after } }] : [])] },
     orderBy: { seq: 'desc' },
     take: first,
   });
@@ -94,7 +103,7 @@ export interface AuditPage {
 export async function listAuditEvents(services: Services, user: AuthUser, filter: AuditFilter, first = 50, after: string | null = null): Promise<AuditPage> {
   assertAuditor(user);
   if (!Number.isInteger(first) || first < 1 || first > 500) throw new InvalidInputError('first must be between 1 and 500');
-  const rows = await page(services, filter, first + 1, parseCursor(after));
+  const rows = await page(services, user, filter, first + 1, parseCursor(after));
   const nodes = rows.slice(0, first);
   return { nodes, endCursor: nodes.length ? nodes[nodes.length - 1]!.seq.toString() : null, hasNextPage: rows.length > first };
 }
@@ -106,7 +115,7 @@ export async function* exportAuditEvents(services: Services, user: AuthUser, fil
   await appendAudit(services.prisma, { actorId: user.id, action: 'audit.exported', entityType: 'AuditLog', entityId: 'audit', data: filterSummary(filter) });
   let after: bigint | null = null;
   for (;;) {
-    const rows = await page(services, filter, 1000, after);
+    const rows = await page(services, user, filter, 1000, after);
     for (const r of rows) yield r;
     if (rows.length < 1000) return;
     after = rows[rows.length - 1]!.seq;

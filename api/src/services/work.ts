@@ -116,6 +116,8 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       LEFT JOIN "CampaignSkill" cs ON cs."campaignId" = c.id
       LEFT JOIN "UserSkill" us ON us."skillId" = cs."skillId" AND us."userId" = ${userId}::uuid
       WHERE c.status = 'ACTIVE' AND (${campaignId}::uuid IS NULL OR c.id = ${campaignId}::uuid)
+        -- Only campaigns that have the annotator on their staff (tenancy: services/tenancy.ts).
+        AND EXISTS (SELECT 1 FROM "CampaignMember" m WHERE m."campaignId" = c.id AND m."userId" = ${userId}::uuid AND 'ANNOTATOR' = ANY(m.roles))
         AND NOT EXISTS (SELECT 1 FROM held)
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
@@ -391,6 +393,7 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
           SELECT t.id, t.round, c."claimSlaSeconds" AS sla
           FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId"
           WHERE t.status = 'IN_REVIEW' AND c.status = 'ACTIVE'
+            AND EXISTS (SELECT 1 FROM "CampaignMember" m WHERE m."campaignId" = c.id AND m."userId" = ${user.id}::uuid AND 'EXPERT' = ANY(m.roles))
             AND (c."reviewCredential" IS NULL OR EXISTS (
               SELECT 1 FROM "Credential" cr WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."reviewCredential"
                 AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
