@@ -445,7 +445,11 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
     } else {
       report = await deidentifyFile(original, deidentified, {
         ...keys,
+        // Free text is scrubbed rather than dropped, structured reports keep their (cleaned) content and
+        // presentation states their (cleaned) graphics: annotators need them, PHI is taken out of them.
         cleanDescriptors: true,
+        cleanStructuredContent: true,
+        cleanGraphics: true,
         burnedInText: deps.textDetector ? 'auto' : 'never',
         ...(deps.textDetector ? { textDetector: deps.textDetector } : {}),
       });

@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { deidentifyNifti, niftiSlicePng, probeNifti, readNifti } from './nifti.ts';
@@ -51,5 +53,38 @@ describe('NIfTI', () => {
     }
     const r = await deidentifyNifti(join(niftiDir, 'example4d.nii.gz'), join(dir, 'x.nii.gz'));
     expect(r.changes.join(' ')).toContain('header extensions: 2 removed');
+  });
+
+  it('reads a label map that compresses 940:1: the bomb bounds refuse by declared size, not masks', async () => {
+    // A 512 x 512 x 300 uint8 mask holding one small sphere, on functional.nii's header: 75 MiB from 84 kB.
+    const header = Buffer.from(readFileSync(join(niftiDir, 'functional.nii')).subarray(0, 352));
+    const le = header.readInt32LE(0) === 348;
+    const w16 = (v: number, o: number): number => (le ? header.writeInt16LE(v, o) : header.writeInt16BE(v, o));
+    [3, 512, 512, 300, 1].forEach((v, i) => w16(v, 40 + 2 * i));
+    w16(2, 70); // uint8
+    w16(8, 72);
+    const [nx, ny, nz] = [512, 512, 300];
+    const voxels = Buffer.alloc(nx * ny * nz);
+    for (let z = 120; z < 180; z++)
+      for (let y = 226; y < 286; y++) for (let x = 226; x < 286; x++) if ((x - 256) ** 2 + (y - 256) ** 2 + (z - 150) ** 2 < 900) voxels[(z * ny + y) * nx + x] = 1;
+    const gz = gzipSync(Buffer.concat([header, voxels]));
+    expect((352 + voxels.length) / gz.length).toBeGreaterThan(900);
+    writeFileSync(join(dir, 'mask.nii.gz'), gz);
+    const probe = await probeNifti(join(dir, 'mask.nii.gz'));
+    expect(probe).toMatchObject({ dims: [512, 512, 300], dataTypeName: 'uint8', dataBytes: voxels.length });
+    const volume = await readNifti(join(dir, 'mask.nii.gz'));
+    expect(volume.bytes.subarray(352).equals(voxels)).toBe(true);
+  });
+
+  it('refuses a .nii.gz that holds more than its header declares, before inflating the rest', async () => {
+    // functional.nii (43 kB declared) followed by 64 MiB of zeros.
+    const bytes = Buffer.concat([readFileSync(join(niftiDir, 'functional.nii')), Buffer.alloc(64 * 2 ** 20)]);
+    writeFileSync(join(dir, 'overlong.nii.gz'), gzipSync(bytes));
+    for (const read of [probeNifti, readNifti]) {
+      const error = await read(join(dir, 'overlong.nii.gz')).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'DECOMPRESSION_BOMB', details: { declared: 43192 } });
+      // It stopped within the allowance past the declared size, long before the 64 MiB.
+      expect((error as { details: { inflatedAtLeast: number } }).details.inflatedAtLeast).toBeLessThan(43192 + 2 * 2 ** 20);
+    }
   });
 });

@@ -63,7 +63,18 @@ export interface NiftiProbe extends Omit<NiftiHeader, 'extensions'> {
 export interface NiftiLimits {
   /** maximum decompressed size (bytes); default 2 GiB */
   maxBytes?: number;
+  /**
+   * A .nii.gz whose header declares more than 256 MiB may declare at most this many times its compressed
+   * size (default 1000). Label maps reach 250-950:1 (measured); deflate tops out at 1032:1 on constant data.
+   */
+  maxRatio?: number;
 }
+
+const MiB = 2 ** 20;
+/** Declared sizes below this are never refused for their compression ratio. */
+const ratioFloor = 256 * MiB;
+/** Bytes a .nii.gz may hold past its declared voxel data (padding some writers add) before it is refused. */
+const trailingAllowance = 1 * MiB;
 
 function cstring(b: Uint8Array, offset: number, length: number): string {
   const slice = b.subarray(offset, offset + length);
@@ -178,17 +189,48 @@ function dataBytesOf(h: NiftiHeader): number {
   return (voxelCount(h) * h.bitpix) / 8;
 }
 
+interface StreamLimits {
+  maxBytes: number;
+  maxRatio: number;
+  keepAll: boolean;
+}
+
+/** The bytes a header says the file holds: header, extensions and voxel data. */
+function declaredBytesOf(h: NiftiHeader): number {
+  return h.voxOffset + dataBytesOf(h);
+}
+
 /**
  * Streams the file (gunzipping .nii.gz) and returns its first `headBytes` bytes and total decompressed size.
- * Throws DECOMPRESSION_BOMB past `maxBytes` and TRUNCATED when the gzip stream ends early.
+ * The header is checked as soon as it has arrived, so that a bomb is refused before it inflates: a header
+ * that declares more than `maxBytes`, or (for .nii.gz) far more than its compressed size; and a .nii.gz
+ * that inflates past what its header declares. Throws DECOMPRESSION_BOMB, INVALID_HEADER, or TRUNCATED
+ * when the gzip stream ends early.
  */
-async function streamHead(path: string, headBytes: number, maxBytes: number, keepAll: boolean): Promise<{ head: Buffer; total: number; all?: Buffer }> {
+async function streamHead(path: string, headBytes: number, limits: StreamLimits): Promise<{ head: Buffer; total: number; all?: Buffer }> {
+  const { maxBytes, maxRatio, keepAll } = limits;
   const gz = path.toLowerCase().endsWith('.gz');
+  const fileBytes = (await stat(path)).size;
   const source = createReadStream(path);
   const stream = gz ? source.pipe(createGunzip()) : source;
   const chunks: Buffer[] = [];
   let head = Buffer.alloc(0);
   let total = 0;
+  let declared: number | undefined;
+  const checkHeader = (): void => {
+    const h = parseNiftiHeader(head);
+    declared = declaredBytesOf(h);
+    if (declared > maxBytes) {
+      throw new MediaError('DECOMPRESSION_BOMB', `The NIfTI header declares ${declared} bytes of data, beyond the limit of ${maxBytes}.`, { limit: maxBytes, declared });
+    }
+    if (gz && declared > ratioFloor && declared > maxRatio * fileBytes) {
+      throw new MediaError(
+        'DECOMPRESSION_BOMB',
+        `The NIfTI header declares ${declared} bytes from a ${fileBytes}-byte .nii.gz, more than ${maxRatio} times its compressed size; refused as a decompression bomb.`,
+        { declared, compressedBytes: fileBytes, maxRatio },
+      );
+    }
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -196,6 +238,14 @@ async function streamHead(path: string, headBytes: number, maxBytes: number, kee
         throw new MediaError('DECOMPRESSION_BOMB', `The NIfTI data inflates beyond the limit of ${maxBytes} bytes.`, { limit: maxBytes });
       }
       if (head.length < headBytes) head = Buffer.concat([head, chunk.subarray(0, headBytes - head.length)]);
+      // Both header sizes are known once 540 bytes are in (a NIfTI-1 header needs 348 of them).
+      if (declared === undefined && head.length >= Math.min(540, headBytes)) checkHeader();
+      if (gz && declared !== undefined && total > declared + trailingAllowance) {
+        throw new MediaError('DECOMPRESSION_BOMB', `The .nii.gz inflates beyond the ${declared} bytes its header declares; refused as a decompression bomb.`, {
+          declared,
+          inflatedAtLeast: total,
+        });
+      }
       if (keepAll) chunks.push(chunk);
     }
   } catch (error) {
@@ -207,21 +257,23 @@ async function streamHead(path: string, headBytes: number, maxBytes: number, kee
     throw error;
   } finally {
     source.destroy();
+    if (stream !== source) stream.destroy();
   }
+  if (declared === undefined) checkHeader();
   return { head, total, ...(keepAll ? { all: Buffer.concat(chunks) } : {}) };
+}
+
+function streamLimits(limits: NiftiLimits, keepAll: boolean): StreamLimits {
+  return { maxBytes: limits.maxBytes ?? 2 * 2 ** 30, maxRatio: limits.maxRatio ?? 1000, keepAll };
 }
 
 /** Probes and validates a NIfTI file: header, declared data size against the file and the limit. */
 export async function probeNifti(path: string, limits: NiftiLimits = {}): Promise<NiftiProbe> {
-  const maxBytes = limits.maxBytes ?? 2 * 2 ** 30;
   const fileBytes = (await stat(path)).size;
   if (fileBytes === 0) throw new MediaError('EMPTY_FILE', 'The file is empty (0 bytes).');
-  const { head, total } = await streamHead(path, 65536, maxBytes, false);
+  const { head, total } = await streamHead(path, 65536, streamLimits(limits, false));
   const h = parseNiftiHeader(head);
   const dataBytes = dataBytesOf(h);
-  if (h.voxOffset + dataBytes > maxBytes) {
-    throw new MediaError('DECOMPRESSION_BOMB', `The NIfTI header declares ${h.voxOffset + dataBytes} bytes of data, beyond the limit of ${maxBytes}.`, { limit: maxBytes });
-  }
   if (total < h.voxOffset + dataBytes) {
     throw new MediaError('TRUNCATED', `The NIfTI voxel data is short: ${total - h.voxOffset} of ${dataBytes} bytes present.`, {
       present: Math.max(0, total - h.voxOffset),
@@ -239,8 +291,7 @@ export interface NiftiVolume {
 }
 
 export async function readNifti(path: string, limits: NiftiLimits = {}): Promise<NiftiVolume> {
-  const maxBytes = limits.maxBytes ?? 2 * 2 ** 30;
-  const { all, head } = await streamHead(path, 65536, maxBytes, true);
+  const { all, head } = await streamHead(path, 65536, streamLimits(limits, true));
   const header = parseNiftiHeader(head);
   if (all!.length < header.voxOffset + dataBytesOf(header)) throw new MediaError('TRUNCATED', 'The NIfTI voxel data is shorter than the header declares.');
   return { header, bytes: all! };

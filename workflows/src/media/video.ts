@@ -4,10 +4,32 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { MediaError } from './errors.ts';
-import { type Box, type TextDetector, mergeBoxes } from './ocr.ts';
+import { type Box, type TextDetector, type TiledTextDetector, mergeBoxes } from './ocr.ts';
 
 /** Drop container, stream and chapter metadata (creation time, device, GPS ...) and write no encoder tags. */
 const STRIP_METADATA_ARGS = ['-map_metadata', '-1', '-map_metadata:s', '-1', '-map_chapters', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact'];
+
+/**
+ * Bitstream filters that drop every SEI unit (user data unregistered, A/53 closed captions in registered
+ * user data, and the rest) from the codecs whose streams are copied. Recorders write patient names and MRNs
+ * there, and captions carry speech. Any other codec is re-encoded instead of copied.
+ */
+const SEI_FILTERS: Record<string, string> = {
+  h264: 'filter_units=remove_types=6',
+  // prefix and suffix SEI
+  hevc: 'filter_units=remove_types=39|40',
+};
+
+/**
+ * Every libx264 encode: the decoder hands the source's captions and user data SEI to the encoder as side
+ * data, which libx264 writes back by default (a53cc); the output filter also drops x264's own SEI.
+ */
+const X264_PRIVACY_ARGS = ['-a53cc', '0', '-udu_sei', '0', '-bsf:v', SEI_FILTERS.h264!];
+
+/** Audio: dropped unless the caller's policy keeps it (speech in the OR is PHI); kept audio is re-encoded. */
+function audioArgs(keep: boolean | undefined, hasAudio: boolean): string[] {
+  return keep && hasAudio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-flags:a', '+bitexact'] : ['-an'];
+}
 
 export interface ToolOptions {
   ffmpegPath?: string;
@@ -408,12 +430,15 @@ export async function transcodeProxy(input: string, output: string, options: Pro
     '-i',
     input,
     '-map',
-    '0:v:0',
-    ...(options.keepAudio && source.hasAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : ['-an']),
+    '0:V:0',
+    ...audioArgs(options.keepAudio, source.hasAudio),
+    '-sn',
+    '-dn',
     '-vf',
     filters.join(','),
     '-c:v',
     'libx264',
+    ...X264_PRIVACY_ARGS,
     '-preset',
     options.preset ?? 'veryfast',
     '-crf',
@@ -511,12 +536,15 @@ export async function trimFrames(input: string, output: string, firstFrame: numb
     '-i',
     input,
     '-map',
-    '0:v:0',
+    '0:V:0',
     '-an',
+    '-sn',
+    '-dn',
     '-vf',
     [`trim=start_frame=${firstFrame}:end_frame=${lastFrame + 1}`, 'setpts=PTS-STARTPTS', ...normalizeFilter(options.normalize), 'format=yuv420p'].join(','),
     '-c:v',
     'libx264',
+    ...X264_PRIVACY_ARGS,
     '-preset',
     options.preset ?? 'veryfast',
     '-crf',
@@ -527,8 +555,7 @@ export async function trimFrames(input: string, output: string, firstFrame: numb
     '0',
     '-fps_mode',
     'passthrough',
-    '-map_metadata',
-    '-1',
+    ...STRIP_METADATA_ARGS,
     '-movflags',
     '+faststart',
     output,
@@ -544,9 +571,39 @@ export async function trimTime(input: string, output: string, start: number, end
   return { firstFrame, lastFrame };
 }
 
-/** Copies the streams without container and stream metadata (creation time, device, GPS, chapters). */
-export async function stripVideoMetadata(input: string, output: string, tools: ToolOptions = {}): Promise<void> {
-  await run(tools.ffmpegPath ?? 'ffmpeg', [
+export interface StripOptions extends ToolOptions {
+  /** keep the first audio track (re-encoded to AAC); default false: speech in the OR is PHI */
+  keepAudio?: boolean;
+}
+
+/** How stripVideoMetadata wrote the video: stream copy without SEI, or re-encoded (codecs without a SEI filter). */
+export type VideoStreamHandling = 'copied' | 're-encoded';
+
+/**
+ * Writes the first video stream without anything a recorder may have put beside the pixels: container,
+ * stream and chapter metadata, subtitle, data and attachment streams, and SEI units in the bitstream
+ * (user data, captions). H.264 and HEVC are copied through a SEI filter; other codecs are re-encoded to
+ * H.264 at high quality, since their user data cannot be filtered. Audio is dropped unless kept.
+ */
+export async function stripVideoMetadata(input: string, output: string, options: StripOptions = {}): Promise<{ video: VideoStreamHandling; audio: 'kept' | 'dropped' | 'none' }> {
+  const probe = await probeVideo(input, options);
+  const filter = SEI_FILTERS[probe.codec];
+  const video = filter
+    ? ['-c:v', 'copy', '-bsf:v', filter]
+    : [
+        // 4:2:0 needs even sizes: pad (never scale) so that pixel coordinates stay those of the source.
+        ...(probe.width % 2 === 1 || probe.height % 2 === 1 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
+        '-c:v',
+        'libx264',
+        ...X264_PRIVACY_ARGS,
+        '-preset',
+        'veryfast',
+        '-crf',
+        '16',
+        '-fps_mode',
+        'passthrough',
+      ];
+  await run(options.ffmpegPath ?? 'ffmpeg', [
     '-hide_banner',
     '-v',
     'error',
@@ -554,18 +611,17 @@ export async function stripVideoMetadata(input: string, output: string, tools: T
     '-i',
     input,
     '-map',
-    '0:v',
-    '-map',
-    '0:a?',
-    '-c',
-    'copy',
+    '0:V:0',
+    ...audioArgs(options.keepAudio, probe.hasAudio),
+    '-sn',
+    '-dn',
+    ...video,
     ...STRIP_METADATA_ARGS,
-    '-flags:a',
-    '+bitexact',
     '-movflags',
     '+faststart',
     output,
   ]).catch(classify);
+  return { video: filter ? 'copied' : 're-encoded', audio: probe.hasAudio ? (options.keepAudio ? 'kept' : 'dropped') : 'none' };
 }
 
 export interface SampledFrame {
@@ -607,16 +663,24 @@ export async function sampleFrames(
     child.on('error', (error) => reject(new MediaError('TOOL_FAILED', 'ffmpeg could not be started.', {}, { cause: error })));
     child.on('close', resolve);
   });
-  // Frames are handed over one by one; the async iterator applies backpressure to ffmpeg.
-  let pending: Buffer = Buffer.alloc(0);
+  // Frames are handed over one by one; the async iterator applies backpressure to ffmpeg. Chunks are copied
+  // once into the frame being filled (concatenating them would copy a 4K frame hundreds of times).
+  let frame = new Uint8Array(frameSize);
+  let filled = 0;
   let n = 0;
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= frameSize) {
-      const data = new Uint8Array(pending.subarray(0, frameSize));
-      pending = pending.subarray(frameSize);
-      await onFrame({ time: n * interval, width, height, data });
-      n++;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(frameSize - filled, chunk.length - offset);
+      frame.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === frameSize) {
+        await onFrame({ time: n * interval, width, height, data: frame });
+        frame = new Uint8Array(frameSize);
+        filled = 0;
+        n++;
+      }
     }
   }
   const code = await exited;
@@ -675,45 +739,90 @@ export async function sampleFramesAt(
 export interface VideoDeidReport {
   kind: 'video';
   metadataStripped: true;
+  /** 'copied': the source's H.264/HEVC without its SEI units; 're-encoded': redacted, or a codec that cannot be filtered */
+  video: VideoStreamHandling;
+  /** audio is dropped unless `keepAudio` (re-encoded when kept) */
+  audio: 'kept' | 'dropped' | 'none';
   framesScanned: number;
+  /** seconds between scanned frames: the requested interval, or longer when the video has more than maxScannedFrames of them */
+  scanInterval?: number;
+  /** source time (s) of every scanned frame */
+  scannedTimes?: number[];
   windows: RedactionWindow[];
   redacted: boolean;
   needsHumanReview: boolean;
   reviewReasons: string[];
 }
 
+export interface VideoTextScanOptions {
+  textDetector?: TextDetector | TiledTextDetector;
+  /** seconds between scanned frames; default 1 */
+  sampleInterval?: number;
+  /** seconds over which the boxes found are unioned and drawn; default max(interval, 5) */
+  window?: number;
+  /** most frames run through the detector per video (the interval grows for long videos); default 600 */
+  maxScannedFrames?: number;
+  /** most model runs (whole frames and tiles) per video, with a tiled detector; default 2400 */
+  maxPasses?: number;
+  /** frames are decoded at the source width up to this (small text must stay small-but-legible); default 3840 */
+  scanMaxWidth?: number;
+}
+
 /**
- * De-identifies a video: strips metadata; with a text detector, samples a frame every `sampleInterval`
- * seconds, unions the boxes found per window of `window` seconds, and blacks them out over that window
- * (re-encoded as the proxy format). Without text it copies the streams.
+ * De-identifies a video: strips metadata, SEI user data and (unless kept) audio; with a text detector,
+ * scans a frame every `sampleInterval` seconds (at most `maxScannedFrames` frames: longer videos are
+ * scanned at a longer interval), unions the boxes found per window of `window` seconds, and blacks them out
+ * over that window, widened by one interval on each side (re-encoded as the proxy format). Without text,
+ * H.264/HEVC streams are copied without their SEI units.
  */
-export async function deidentifyVideo(
-  input: string,
-  output: string,
-  options: ProxyOptions & { textDetector?: TextDetector; sampleInterval?: number; window?: number } = {},
-): Promise<VideoDeidReport> {
+export async function deidentifyVideo(input: string, output: string, options: ProxyOptions & VideoTextScanOptions = {}): Promise<VideoDeidReport> {
   const probe = await probeVideo(input, options);
   const reviewReasons: string[] = [];
   const windows: RedactionWindow[] = [];
   let framesScanned = 0;
+  let scan: Pick<VideoDeidReport, 'scanInterval' | 'scannedTimes'> = {};
   if (options.textDetector) {
-    const interval = options.sampleInterval ?? 1;
-    const windowLength = options.window ?? Math.max(interval, 5);
+    const maxFrames = Math.max(1, options.maxScannedFrames ?? 600);
+    // Samples fall at 0, interval, 2 interval ... <= duration: at most maxFrames of them.
+    const interval = Math.max(options.sampleInterval ?? 1, maxFrames > 1 ? probe.duration / (maxFrames - 1) : probe.duration + 1);
+    const windowLength = Math.max(options.window ?? Math.max(interval, 5), interval);
     const byWindow = new Map<number, Box[]>();
     const detector = options.textDetector;
-    framesScanned = await sampleFrames(
+    const expectedFrames = Math.max(1, Math.ceil(probe.duration / interval));
+    let passesLeft = Math.max(1, options.maxPasses ?? 2400);
+    const scannedTimes: number[] = [];
+    let budgetReached = false;
+    await sampleFrames(
       input,
       interval,
       async (frame) => {
-        const boxes = await detector({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+        if (scannedTimes.length >= maxFrames || passesLeft < 1) {
+          budgetReached = true;
+          return;
+        }
+        const image = { data: frame.data, width: frame.width, height: frame.height, channels: 3 as const };
+        let boxes: Box[];
+        if ('scan' in detector) {
+          const framesLeft = Math.max(1, expectedFrames - scannedTimes.length);
+          const result = await detector.scan(image, { maxPasses: Math.max(1, Math.floor(passesLeft / framesLeft)) });
+          boxes = result.boxes;
+          passesLeft -= result.passes;
+        } else {
+          boxes = await detector(image);
+          passesLeft -= 1;
+        }
+        scannedTimes.push(Number(frame.time.toFixed(3)));
         const scale = probe.width / frame.width;
         const w = Math.floor(frame.time / windowLength);
         const list = byWindow.get(w) ?? [];
         for (const b of boxes) list.push({ x: b.x * scale, y: b.y * scale, width: b.width * scale, height: b.height * scale });
         byWindow.set(w, list);
       },
-      options,
+      { ...options, maxWidth: options.scanMaxWidth ?? 3840 },
     );
+    framesScanned = scannedTimes.length;
+    scan = { scanInterval: Number(interval.toFixed(3)), scannedTimes };
+    if (budgetReached) reviewReasons.push('the burned-in text scan reached its frame budget before the end of the video: the rest was not checked');
     for (const [w, boxes] of [...byWindow.entries()].sort((a, b) => a[0] - b[0])) {
       if (boxes.length === 0) continue;
       // Widen each window by one sample on both sides: text may appear between two samples.
@@ -722,11 +831,23 @@ export async function deidentifyVideo(
   } else {
     reviewReasons.push('no text detector was given: burned-in text was not checked');
   }
+  let written: Awaited<ReturnType<typeof stripVideoMetadata>>;
   if (windows.length > 0) {
     await transcodeProxy(input, output, { ...options, redact: windows, maxHeight: Math.max(probe.height, 2) });
+    written = { video: 're-encoded', audio: probe.hasAudio ? (options.keepAudio ? 'kept' : 'dropped') : 'none' };
     reviewReasons.push('burned-in text was detected and redacted over time: a person must confirm that nothing identifying is left');
   } else {
-    await stripVideoMetadata(input, output, options);
+    written = await stripVideoMetadata(input, output, options);
   }
-  return { kind: 'video', metadataStripped: true, framesScanned, windows, redacted: windows.length > 0, needsHumanReview: reviewReasons.length > 0, reviewReasons };
+  return {
+    kind: 'video',
+    metadataStripped: true,
+    ...written,
+    framesScanned,
+    ...scan,
+    windows,
+    redacted: windows.length > 0,
+    needsHumanReview: reviewReasons.length > 0,
+    reviewReasons,
+  };
 }

@@ -1,13 +1,19 @@
-// DICOM de-identification: the PS3.15 Basic Profile applied element by element (sequences included),
-// with the Retain Longitudinal Temporal Information with Modified Dates and Clean Descriptors options,
-// keyed UID remapping and patient pseudonyms, private tag removal, and burned-in text redaction.
+// DICOM de-identification: PS3.15 Table E.1-1 (profile.ts, the standard's table as data) applied element
+// by element at every depth, with its options (modified or full dates, clean descriptors, structured
+// content and graphics, retain UIDs, device and institution identity, patient characteristics, safe
+// private); attributes the table does not list are handled by their VR (unlisted.ts), never kept by
+// default; free text is scrubbed (text-scrub.ts) in the data set's character set (charset.ts). Keyed UID
+// remapping and patient pseudonyms, private tag removal, File Meta cleaning, burned-in text redaction.
 import { MediaError } from '../errors.ts';
 import { type SecretKey, dateShiftFor, pseudonymFor, remapUid, shiftDA, shiftDT } from '../deid/keys.ts';
-import type { Box, TextDetector } from '../ocr.ts';
-import { T, elementOf, formatTag, groupOf, isPrivateTag, nameOf } from './dictionary.ts';
+import { type Box, type FrameSampling, type TextDetector, scanFrames } from '../ocr.ts';
+import { T, elementOf, formatTag, groupOf, isPrivateTag, nameOf, vrOf } from './dictionary.ts';
 import { type DicomDataset, type DicomElement, type DicomFile, encodeText, readDicom, setString, stringOf, textOf, TS, writeDicom, type ReadOptions } from './parse.ts';
 import { type DecodedFrame, decodeFrame, displaySupport, pixelModule, toDisplay } from './pixels.ts';
-import { type ProfileRow, profileRowFor } from './profile.ts';
+import { type TextCodec, codecFor, decodeValue } from './charset.ts';
+import { type ProfileOption, type ProfileRow, optionActionFor, profileRowFor } from './profile.ts';
+import { scrubText } from './text-scrub.ts';
+import { freeTextVRs, isGroupLength, uidClassTags, unlistedActionFor } from './unlisted.ts';
 
 export interface SafePrivateTag {
   /** Private Creator string, e.g. "SIEMENS MR HEADER" */
@@ -29,14 +35,30 @@ export interface DicomDeidOptions {
   dateShiftDays?: number;
   /** ... or a per-patient shift derived from this key (same patient, same shift) */
   dateShiftKey?: SecretKey;
-  /** Clean Descriptors option: keep descriptions after removing identifying values found in the header */
+  /** Retain Longitudinal Temporal Information with Full Dates: dates and times kept as they are */
+  retainFullDates?: boolean;
+  /** Clean Descriptors option: descriptions and other free text kept after scrubbing names, dates, IDs... (text-scrub.ts) */
   cleanDescriptors?: boolean;
+  /** Clean Structured Content option: SR content and acquisition context cleaned item by item instead of replaced */
+  cleanStructuredContent?: boolean;
+  /** Clean Graphics option: graphic annotations kept with their text scrubbed (overlay bitmaps are still removed) */
+  cleanGraphics?: boolean;
+  /** Retain UIDs option: no UID is remapped */
+  retainUIDs?: boolean;
+  /** Retain Device Identity option: serial numbers, device IDs and calibration dates kept */
+  retainDeviceIdentity?: boolean;
+  /** Retain Institution Identity option: institution and department names and addresses kept */
+  retainInstitutionIdentity?: boolean;
+  /** Retain Patient Characteristics option: sex, age, size, weight... kept */
+  retainPatientCharacteristics?: boolean;
   /** private elements to keep (Retain Safe Private option); all others are removed */
   safePrivateTags?: SafePrivateTag[];
   /** look for burned-in text: 'auto' scans when the header says YES or the modality usually carries text */
   burnedInText?: BurnedInPolicy;
   /** text detector (e.g. `createTextDetector()` from ocr.ts); required unless burnedInText is 'never' */
   textDetector?: TextDetector;
+  /** how many frames of a multi-frame object the burned-in text scan may run on (default: ocr.ts DEFAULT_FRAME_SAMPLING) */
+  frameSampling?: FrameSampling;
   /** extra regions to black out, per frame (all frames when frame is omitted) */
   redactRegions?: Array<Box & { frame?: number }>;
   read?: ReadOptions;
@@ -70,36 +92,46 @@ export interface DicomDeidReport {
   reviewReasons: string[];
 }
 
-const uidClassTags = new Set([
-  T.SOPClassUID,
-  T.TransferSyntaxUID,
-  T.MediaStorageSOPClassUID,
-  0x00081150, // ReferencedSOPClassUID
-  0x00080062, // SOPClassesInStudy
-  0x0008010c, // CodingSchemeUID
-  0x00080117, // ContextUID
-  0x00080118, // MappingResourceUID
-  0x0008001a, // RelatedGeneralSOPClassUID
-  0x0008001b, // OriginalSpecializedSOPClassUID
-  0x00041510, // ReferencedSOPClassUIDInFile
-  0x00041512, // ReferencedTransferSyntaxUIDInFile
-  0x00400010,
-  0x00081199,
-]);
-
-// Sequences that are Type 2 in common IODs: emptied rather than removed.
-const type2Sequences = new Set([0x00400555, 0x00081110]);
+// Sequences that are Type 2 in common IODs: emptied rather than removed when the table allows either.
+const type2Sequences = new Set([0x00400555]);
 
 const riskyModalities = new Set(['US', 'XA', 'RF', 'ES', 'XC', 'GM', 'SC', 'OT', 'OP', 'SM', 'IVUS', 'DOC']);
 
+/** File Meta elements that describe the file itself; every other one (AE titles, addresses, private information) is removed. */
+const fileMetaKept = new Set([
+  T.FileMetaInformationGroupLength,
+  T.FileMetaInformationVersion,
+  T.MediaStorageSOPClassUID,
+  T.MediaStorageSOPInstanceUID,
+  T.TransferSyntaxUID,
+  T.ImplementationClassUID,
+  T.ImplementationVersionName,
+]);
+
+/** Maximum value length per VR (PS3.5 Table 6.2-1), in bytes; a cleaned value must still fit. */
+const maxLength: Record<string, number> = { AE: 16, SH: 16, LO: 64, UC: 0xfffffffe, ST: 1024, LT: 10240, UT: 0xfffffffe };
+/** VRs whose values may be multi-valued (backslash-separated). */
+const multiValued = new Set(['AE', 'LO', 'SH', 'UC', 'PN', 'CS']);
+const textVRs = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
+
 interface Context {
   options: DicomDeidOptions;
+  enabled: ReadonlySet<ProfileOption>;
   changes: DeidChange[];
   counts: DicomDeidReport['counts'];
   shiftDays?: number;
   pseudonym?: string;
   phiTokens: string[];
 }
+
+/** Where an element sits: the character set in force, whether free text is cleaned here, and the depth. */
+interface Scope {
+  codec: TextCodec;
+  cleanText: boolean;
+  depth: number;
+}
+
+type Decision = 'K' | 'X' | 'Z' | 'D' | 'U' | 'U*' | 'C' | 'shift' | 'pseudonym';
 
 function dummyFor(vr: string): string {
   switch (vr) {
@@ -123,6 +155,7 @@ function dummyFor(vr: string): string {
     case 'ST':
     case 'UT':
     case 'UC':
+    case 'UR':
       return 'ANONYMIZED';
     default:
       return '';
@@ -131,8 +164,8 @@ function dummyFor(vr: string): string {
 
 function record(ctx: Context, path: string, el: DicomElement, action: DeidChange['action'], note: string): void {
   const tag = formatTag(el.tag);
-  const keyword = nameOf(el.tag);
-  const code = action === 'pseudonym' ? 'Z' : action === 'shift' ? 'shift' : action;
+  const keyword = isPrivateTag(el.tag) ? nameOf(el.tag) : (profileRowFor(el.tag)?.keyword ?? nameOf(el.tag));
+  const code = action === 'pseudonym' ? 'Z' : action;
   ctx.changes.push({ path, tag, keyword, action, summary: `${path} ${keyword}: ${code} (${note})` });
 }
 
@@ -140,34 +173,6 @@ function isEmpty(el: DicomElement): boolean {
   if (el.items) return el.items.length === 0;
   if (el.fragments) return false;
   return !el.value || el.value.length === 0 || textOf(el) === '';
-}
-
-function scrub(text: string, tokens: string[]): string {
-  let out = text;
-  for (const t of tokens) {
-    const escaped = t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(escaped, 'gi'), '');
-  }
-  return out.replace(/\s{2,}/g, ' ').trim();
-}
-
-type Resolved = 'X' | 'Z' | 'D' | 'U' | 'K' | 'C' | 'U*';
-
-function resolveAction(row: ProfileRow): Resolved {
-  switch (row.action) {
-    case 'X/Z':
-    case 'Z/D':
-      return 'Z'; // keep Type 2 attributes present (emptied) so the IOD stays valid
-    case 'X/Z/D':
-      return 'D'; // some IODs make these Type 1 (DeviceSerialNumber in Enhanced General Equipment)
-    case 'X/D':
-      return 'X';
-    case 'X/Z/U*':
-    case 'X/D/U*':
-      return 'U*';
-    default:
-      return row.action;
-  }
 }
 
 function remapUidValue(ctx: Context, el: DicomElement, path: string): void {
@@ -182,11 +187,11 @@ function remapUidValue(ctx: Context, el: DicomElement, path: string): void {
   record(ctx, path, el, 'U', 'UID remapped');
 }
 
-function shiftValue(ctx: Context, el: DicomElement, path: string): boolean {
-  if (ctx.shiftDays === undefined) return false;
+function shiftValue(ctx: Context, el: DicomElement, path: string): void {
   const value = textOf(el);
-  if (!value) return true;
-  if (el.vr === 'TM') return true; // a whole-day shift keeps times of day
+  // A whole-day shift keeps times of day (TM) as they are.
+  if (!value || el.vr === 'TM' || ctx.shiftDays === undefined) return;
+  if (el.vr !== 'DA' && el.vr !== 'DT') return;
   const shifted = value
     .split('\\')
     .map((v) => (el.vr === 'DA' ? shiftDA(v, ctx.shiftDays!) : shiftDT(v, ctx.shiftDays!)) ?? dummyFor(el.vr))
@@ -194,10 +199,136 @@ function shiftValue(ctx: Context, el: DicomElement, path: string): boolean {
   el.value = encodeText(shifted);
   ctx.counts.datesShifted++;
   record(ctx, path, el, 'shift', 'date shifted');
-  return true;
 }
 
-function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: number): void {
+function isStandardUid(uid: string): boolean {
+  return uid.trim().startsWith('1.2.840.10008.');
+}
+
+/**
+ * The dummy item of a sequence whose action is D: the first item's structure with every value replaced
+ * (text by a dummy, numbers by zero, UIDs remapped), so that a Type 1 sequence stays present and says nothing.
+ * Enumerations (CS) stay: they hold no identity and keep the item valid.
+ */
+function dummyItem(item: DicomDataset, ctx: Context): DicomDataset {
+  const out: DicomDataset = new Map();
+  for (const el of item.values()) {
+    if (isPrivateTag(el.tag) || el.fragments) continue;
+    if (el.items) {
+      out.set(el.tag, { tag: el.tag, vr: 'SQ', items: el.items.length > 0 ? [dummyItem(el.items[0]!, ctx)] : [] });
+    } else if (el.vr === 'CS' || el.tag === T.SpecificCharacterSet) {
+      out.set(el.tag, { ...el });
+    } else if (el.vr === 'UI') {
+      const v = textOf(el) ?? '';
+      const keep = ctx.enabled.has('retainUIDs') || uidClassTags.has(el.tag) || v.split('\\').every(isStandardUid);
+      const mapped = keep
+        ? v
+        : v
+            .split('\\')
+            .map((u) => (u.trim() ? remapUid(ctx.options.uidKey, u.trim()) : u))
+            .join('\\');
+      out.set(el.tag, { tag: el.tag, vr: el.vr, value: encodeText(mapped) });
+    } else if (textVRs.has(el.vr)) {
+      out.set(el.tag, { tag: el.tag, vr: el.vr, value: isEmpty(el) ? new Uint8Array(0) : encodeText(dummyFor(el.vr)) });
+    } else {
+      out.set(el.tag, { tag: el.tag, vr: el.vr, value: new Uint8Array(el.value?.length ?? 0) });
+    }
+  }
+  return out;
+}
+
+/** The action a listed attribute gets: the option's (K, then C) when one applies, else the Basic Profile's, resolved. */
+function decideListed(row: ProfileRow, el: DicomElement, ctx: Context, scope: Scope): Decision {
+  if (scope.depth === 0 && ctx.pseudonym && (el.tag === T.PatientID || el.tag === T.PatientName)) return 'pseudonym';
+  const option = optionActionFor(row, ctx.enabled);
+  if (option?.action === 'K') return 'K';
+  if (option?.action === 'C') {
+    if (option.option === 'retainModifiedDates') {
+      if (el.vr === 'DA' || el.vr === 'DT' || el.vr === 'TM') return 'shift';
+      // A binary timestamp or a time zone cannot be shifted: the Basic Profile action applies.
+    } else if (el.items) {
+      return 'C';
+    } else if (freeTextVRs.has(el.vr) || el.vr === 'AE') {
+      return 'C';
+    }
+    // Overlay and curve bitmaps cannot be cleaned here: the Basic Profile action (removal) applies.
+  }
+  switch (row.action) {
+    case 'X/Z':
+      return el.items ? (type2Sequences.has(el.tag) ? 'Z' : 'X') : 'Z'; // keep Type 2 attributes present, emptied
+    case 'Z/D':
+      return 'Z';
+    case 'X/D':
+      return 'X';
+    case 'X/Z/D':
+      // Some IODs make these Type 1 (DeviceSerialNumber in Enhanced General Equipment): a dummy keeps them valid.
+      return el.items ? (type2Sequences.has(el.tag) ? 'Z' : 'X') : 'D';
+    case 'X/Z/U*':
+    case 'X/D/U*':
+      return el.items ? 'U*' : el.vr === 'UI' ? 'U' : 'Z';
+    default:
+      return row.action;
+  }
+}
+
+function decideUnlisted(el: DicomElement, ctx: Context, scope: Scope): Decision | 'walk' {
+  // A UN element is judged by its dictionary VR (text ones were relabelled already in deidDataset).
+  const vr = el.vr === 'UN' && !el.items ? (vrOf(el.tag) ?? 'UN') : el.vr;
+  const u = unlistedActionFor(
+    el.tag,
+    vr,
+    { cleanText: scope.cleanText, shiftDates: ctx.shiftDays !== undefined, keepDates: ctx.enabled.has('retainFullDates'), keepUIDs: ctx.enabled.has('retainUIDs') },
+    vr === 'UI' ? textOf(el) : undefined,
+  );
+  return u.action;
+}
+
+/** Scrubs a free-text value in its character set; returns false when it must be removed instead. */
+function cleanText(el: DicomElement, ctx: Context, scope: Scope, path: string): boolean {
+  const text = decodeValue(scope.codec, el.value);
+  if (text === undefined) return false;
+  if (text === '') return true;
+  const values = multiValued.has(el.vr) ? text.split('\\') : [text];
+  const limit = maxLength[el.vr] ?? 64;
+  for (const replacement of ['marker', 'blank'] as const) {
+    const found = new Set<string>();
+    const cleaned: string[] = [];
+    for (const v of values) {
+      const r = scrubText(v, { phiTokens: ctx.phiTokens, replacement });
+      if (!r.confident) return false;
+      r.found.forEach((c) => found.add(c));
+      cleaned.push(r.text);
+    }
+    if (found.size === 0) return true;
+    const bytes = scope.codec.encode(cleaned.join('\\'));
+    if (!bytes) return false;
+    if (bytes.length > limit * (multiValued.has(el.vr) ? values.length : 1)) continue;
+    el.value = bytes;
+    ctx.counts.cleaned++;
+    record(ctx, path, el, 'C', `identifying text replaced: ${[...found].join(', ')}`);
+    return true;
+  }
+  return false;
+}
+
+function remove(ds: DicomDataset, el: DicomElement, ctx: Context, path: string, note = 'removed'): void {
+  ds.delete(el.tag);
+  if ((el.tag & 0xff00ffff) === 0x60003000) {
+    // An overlay without its data breaks the Overlay Plane module: drop the whole group.
+    for (const other of [...ds.keys()]) if (groupOf(other) === groupOf(el.tag)) ds.delete(other);
+  }
+  ctx.counts.removed++;
+  record(ctx, path, el, 'X', note);
+}
+
+function walkItems(el: DicomElement, ctx: Context, path: string, scope: Scope): void {
+  el.items?.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, { ...scope, depth: scope.depth + 1 }));
+}
+
+function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, outer: Scope): void {
+  const charset = ds.get(T.SpecificCharacterSet);
+  const scope: Scope = charset ? { ...outer, codec: codecFor(textOf(charset)) } : outer;
+
   // Private elements first: keep only those on the safe list (and their creators).
   const keptCreators = new Set<number>();
   for (const el of [...ds.values()]) {
@@ -228,48 +359,27 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
     if (!ds.has(el.tag)) continue;
     const path = `${prefix}${formatTag(el.tag)}`;
     if (isPrivateTag(el.tag)) {
-      el.items?.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
+      walkItems(el, ctx, path, scope);
       continue;
     }
-    if (el.tag === T.PixelData || el.tag === T.PatientIdentityRemoved || el.tag === T.DeidentificationMethod || el.tag === T.DeidentificationMethodCodeSequence) continue;
+    if (isGroupLength(el.tag)) continue;
+    if (el.vr === 'UN' && el.value) {
+      // A text element written as UN (by an implicit-VR writer that did not know it) is handled, and
+      // written, as its dictionary VR, so that dates are shifted and text is cleaned like any other.
+      const known = vrOf(el.tag);
+      if (known && textVRs.has(known) && (el.value.length <= 0xffff || known === 'UT' || known === 'UC' || known === 'UR')) el.vr = known;
+    }
+    if (scope.depth === 0 && (el.tag === T.PatientIdentityRemoved || el.tag === T.DeidentificationMethod || el.tag === T.DeidentificationMethodCodeSequence)) continue;
     const row = profileRowFor(el.tag);
-    if (!row) {
-      if (el.vr === 'UI' && !uidClassTags.has(el.tag)) {
-        const v = textOf(el) ?? '';
-        if (v !== '' && !v.split('\\').every((u) => u.startsWith('1.2.840.10008.'))) remapUidValue(ctx, el, path);
-      } else if ((el.vr === 'DA' || el.vr === 'DT') && ctx.shiftDays !== undefined && !isEmpty(el)) {
-        shiftValue(ctx, el, path);
-      }
-      el.items?.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
-      continue;
-    }
-    let action = resolveAction(row);
-    if (el.items) {
-      // Sequences: an empty Type 3 sequence is invalid and a missing Type 2 one too; remove unless known Type 2.
-      if (action === 'Z' || action === 'X') action = type2Sequences.has(el.tag) ? 'Z' : 'X';
-    }
-    if (row.dates && ctx.shiftDays !== undefined && (el.vr === 'DA' || el.vr === 'DT' || el.vr === 'TM')) {
-      shiftValue(ctx, el, path);
-      continue;
-    }
-    if (row.desc && ctx.options.cleanDescriptors && action !== 'U' && action !== 'U*') action = 'C';
-    if ((el.tag === T.PatientID || el.tag === T.PatientName) && ctx.pseudonym && depth === 0) {
-      el.value = encodeText(ctx.pseudonym);
-      record(ctx, path, el, 'pseudonym', 'replaced with pseudonym');
-      continue;
-    }
-    switch (action) {
+    const decision = row ? decideListed(row, el, ctx, scope) : decideUnlisted(el, ctx, scope);
+    switch (decision) {
+      case 'walk':
       case 'K':
-        el.items?.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
+      case 'U*':
+        walkItems(el, ctx, path, scope);
         break;
       case 'X':
-        ds.delete(el.tag);
-        if (row.keyword === 'OverlayData') {
-          // An overlay without its data breaks the Overlay Plane module: drop the whole group.
-          for (const other of [...ds.keys()]) if (groupOf(other) === groupOf(el.tag)) ds.delete(other);
-        }
-        ctx.counts.removed++;
-        record(ctx, path, el, 'X', 'removed');
+        remove(ds, el, ctx, path);
         break;
       case 'Z':
         if (isEmpty(el)) break;
@@ -280,11 +390,14 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
         break;
       case 'D':
         if (el.items) {
-          el.items.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
+          if (el.items.length === 0) break;
+          el.items = [dummyItem(el.items[0]!, ctx)];
+          ctx.counts.dummied++;
+          record(ctx, path, el, 'D', 'replaced with one dummy item');
         } else if (el.vr === 'UI') {
           remapUidValue(ctx, el, path);
         } else if (!isEmpty(el)) {
-          el.value = encodeText(dummyFor(el.vr));
+          el.value = textVRs.has(el.vr) ? encodeText(dummyFor(el.vr)) : new Uint8Array(el.value?.length ?? 0);
           ctx.counts.dummied++;
           record(ctx, path, el, 'D', 'replaced with dummy value');
         }
@@ -292,52 +405,51 @@ function deidDataset(ds: DicomDataset, ctx: Context, prefix: string, depth: numb
       case 'U':
         remapUidValue(ctx, el, path);
         break;
-      case 'U*':
-        el.items?.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
+      case 'shift':
+        shiftValue(ctx, el, path);
         break;
-      case 'C': {
+      case 'pseudonym':
+        el.value = encodeText(ctx.pseudonym!);
+        record(ctx, path, el, 'pseudonym', 'replaced with pseudonym');
+        break;
+      case 'C':
         if (el.items) {
-          el.items.forEach((item, i) => deidDataset(item, ctx, `${path}[${i}].`, depth + 1));
-          break;
-        }
-        const before = textOf(el) ?? '';
-        const after = scrub(before, ctx.phiTokens);
-        if (after !== before) {
-          el.value = encodeText(after);
-          ctx.counts.cleaned++;
-          record(ctx, path, el, 'C', 'identifying text removed');
+          // A cleaned sequence is walked item by item, its free text scrubbed rather than removed.
+          walkItems(el, ctx, path, { ...scope, cleanText: true });
+        } else if (el.vr === 'PN' || !cleanText(el, ctx, scope, path)) {
+          remove(ds, el, ctx, path, 'removed (text that cannot be cleaned with confidence)');
         }
         break;
-      }
     }
   }
 }
 
-/** Identifying strings of the header (name parts, IDs, birth date, institution, ...) used to clean descriptors. */
-function phiTokensOf(ds: DicomDataset): string[] {
-  const tags = [
-    T.PatientName,
-    T.PatientID,
-    T.PatientBirthDate,
-    0x00080050,
-    0x00080080,
-    0x00080081,
-    0x00080090,
-    0x00081070,
-    0x00081050,
-    0x00101000,
-    0x00101001,
-    0x00081010,
-    0x00200010,
-  ];
-  const tokens = new Set<string>();
-  for (const tag of tags) {
-    const v = stringOf(ds, tag);
-    if (!v) continue;
-    tokens.add(v);
-    for (const part of v.split(/[\^\\ ]+/)) if (part.length >= 3) tokens.add(part);
+/** Attributes whose values name or identify someone or something, used as tokens to clean descriptors. */
+const identityKeyword = /(?:Name|Names|ID|IDs|Identifier|Number|Numbers|Address|Telephone|Telephones|BirthDate|Institution|Station|Location|Issuer|Organization|Affiliation|Title)/;
+
+/** Identifying strings of the header (names and their parts, IDs, institution, ...) that free text must not repeat. */
+function phiTokensOf(ds: DicomDataset, codec: TextCodec, into = new Set<string>()): string[] {
+  const charset = ds.get(T.SpecificCharacterSet);
+  const here = charset ? codecFor(textOf(charset)) : codec;
+  for (const el of ds.values()) {
+    if (el.items) {
+      for (const item of el.items) phiTokensOf(item, here, into);
+      continue;
+    }
+    if (isPrivateTag(el.tag) || !el.value || !textVRs.has(el.vr) || el.vr === 'UI' || el.vr === 'CS') continue;
+    const row = profileRowFor(el.tag);
+    const isName = el.vr === 'PN';
+    const identifying = isName || (row !== undefined && !row.options.cleanDescriptors && identityKeyword.test(row.keyword));
+    if (!identifying) continue;
+    const value = decodeValue(here, el.value);
+    if (!value) continue;
+    for (const v of value.split(/[\\=]/)) {
+      const whole = v.replace(/\^+/g, ' ').trim();
+      if (whole.length >= 3) into.add(whole);
+      if (isName) for (const part of v.split(/[\^\s,]+/)) if (part.replace(/\./g, '').length >= 3) into.add(part);
+    }
   }
-  return [...tokens].sort((a, b) => b.length - a.length);
+  return [...into].sort((a, b) => b.length - a.length);
 }
 
 function blackValue(frame: DecodedFrame): number[] {
@@ -394,15 +506,34 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
   if (options.dateShiftDays !== undefined && options.dateShiftKey !== undefined) {
     throw new MediaError('INVALID_ARGUMENT', 'Give either dateShiftDays or dateShiftKey, not both.');
   }
+  if (options.retainFullDates && (options.dateShiftDays !== undefined || options.dateShiftKey !== undefined)) {
+    throw new MediaError('INVALID_ARGUMENT', 'Retain full dates and modified (shifted) dates are two different options: give one of them.');
+  }
   const file = readDicom(bytes, options.read);
   const ds = file.dataset;
+  const enabled = new Set<ProfileOption>();
+  if (options.dateShiftDays !== undefined || options.dateShiftKey !== undefined) enabled.add('retainModifiedDates');
+  const flags: Array<[ProfileOption, boolean | undefined]> = [
+    ['retainFullDates', options.retainFullDates],
+    ['cleanDescriptors', options.cleanDescriptors],
+    ['cleanStructuredContent', options.cleanStructuredContent],
+    ['cleanGraphics', options.cleanGraphics],
+    ['retainUIDs', options.retainUIDs],
+    ['retainDeviceIdentity', options.retainDeviceIdentity],
+    ['retainInstitutionIdentity', options.retainInstitutionIdentity],
+    ['retainPatientCharacteristics', options.retainPatientCharacteristics],
+    ['retainSafePrivate', (options.safePrivateTags?.length ?? 0) > 0],
+  ];
+  for (const [option, on] of flags) if (on) enabled.add(option);
+  const rootCodec = codecFor(stringOf(ds, T.SpecificCharacterSet));
   const patientIdentity = `${stringOf(ds, 0x00100021) ?? ''}|${stringOf(ds, T.PatientID) ?? ''}|${stringOf(ds, T.PatientID) ? '' : `${stringOf(ds, T.PatientName) ?? ''}|${stringOf(ds, T.PatientBirthDate) ?? ''}`}`;
   const hasIdentity = (stringOf(ds, T.PatientID) ?? stringOf(ds, T.PatientName) ?? '') !== '';
   const ctx: Context = {
     options,
+    enabled,
     changes: [],
     counts: { removed: 0, emptied: 0, dummied: 0, uidsRemapped: 0, datesShifted: 0, cleaned: 0, privateRemoved: 0 },
-    phiTokens: phiTokensOf(ds),
+    phiTokens: phiTokensOf(ds, rootCodec),
     ...(options.dateShiftDays !== undefined ? { shiftDays: options.dateShiftDays } : {}),
     ...(options.dateShiftKey !== undefined ? { shiftDays: dateShiftFor(options.dateShiftKey, patientIdentity) } : {}),
     ...(options.patientKey !== undefined && hasIdentity ? { pseudonym: pseudonymFor(options.patientKey, patientIdentity) } : {}),
@@ -435,12 +566,22 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
           if (!options.textDetector)
             throw new MediaError('INVALID_ARGUMENT', 'burnedInText needs a textDetector (createTextDetector from ocr.ts), or set burnedInText to "never".');
           burnedIn.scanned = true;
-          for (let i = 0; i < frames.length; i++) {
-            const display = toDisplay(file, frames[i]!, i);
-            const found = await options.textDetector({ data: display.data, width: frames[i]!.width, height: frames[i]!.height, channels: display.channels });
-            burnedIn.framesScanned++;
-            for (const b of found) regions.push({ ...b, frame: i });
-          }
+          // Bounded work per asset: a long multi-frame series is sampled (first, last, evenly spaced and the most
+          // changed frames) within a fixed budget of detector runs; what any scanned frame shows is blacked out on
+          // every frame, because frames that were not scanned are not known to be clean.
+          const scan = await scanFrames(
+            frames.length,
+            (i) => {
+              const display = toDisplay(file, frames[i]!, i);
+              return { data: display.data, width: frames[i]!.width, height: frames[i]!.height, channels: display.channels };
+            },
+            options.textDetector,
+            options.frameSampling,
+          );
+          burnedIn.framesScanned = scan.framesScanned.length;
+          if (scan.budgetReached) reviewReasons.push('the burned-in text scan reached its budget before every sampled frame was checked');
+          if (scan.framesScanned.length === frames.length) regions.push(...scan.regions);
+          else for (let i = 0; i < frames.length; i++) for (const b of scan.boxes) regions.push({ ...b, frame: i });
         }
         for (const r of options.redactRegions ?? []) {
           if (r.frame === undefined) for (let i = 0; i < frames.length; i++) regions.push({ ...r, frame: i });
@@ -497,31 +638,41 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
   if (burnedHeader?.toUpperCase() === 'YES' && !burnedIn.redacted) reviewReasons.push('the header says BurnedInAnnotation YES and no region was redacted');
 
   // --- header
-  deidDataset(ds, ctx, '', 0);
-  file.meta.delete(T.SourceApplicationEntityTitle);
-  file.meta.delete(0x00020100);
-  file.meta.delete(0x00020102);
+  deidDataset(ds, ctx, '', { codec: rootCodec, cleanText: options.cleanDescriptors === true, depth: 0 });
+  // --- File Meta: only what describes the file stays (the writer rebuilds it); AE titles, presentation
+  // addresses and private information go.
+  for (const el of [...file.meta.values()]) {
+    if (fileMetaKept.has(el.tag)) continue;
+    file.meta.delete(el.tag);
+    ctx.counts.removed++;
+    record(ctx, formatTag(el.tag), el, 'X', 'removed from File Meta');
+  }
+  const metaInstance = file.meta.get(T.MediaStorageSOPInstanceUID);
+  if (metaInstance && !ds.has(T.SOPInstanceUID) && !enabled.has('retainUIDs')) remapUidValue(ctx, metaInstance, formatTag(T.MediaStorageSOPInstanceUID));
 
   if (burnedIn.redacted) setString(ds, T.BurnedInAnnotation, 'CS', 'NO');
   else if (burnedIn.scanned && burnedHeader === undefined) setString(ds, T.BurnedInAnnotation, 'CS', 'NO');
   setString(ds, T.PatientIdentityRemoved, 'CS', 'YES');
+  // PS3.16 CID 7050 De-identification Method.
   const codes: Array<[string, string]> = [['113100', 'Basic Application Confidentiality Profile']];
   const methods = ['PS3.15 Basic Profile (Suture)'];
-  if (ctx.shiftDays !== undefined) {
-    codes.push(['113107', 'Retain Longitudinal Temporal Information Modified Dates Option']);
-    methods.push('Modified Dates');
-  }
-  if (options.cleanDescriptors) {
-    codes.push(['113105', 'Clean Descriptors Option']);
-    methods.push('Clean Descriptors');
-  }
-  if (burnedIn.redacted) {
-    codes.push(['113101', 'Clean Pixel Data Option']);
-    methods.push('Clean Pixel Data');
-  }
-  if ((options.safePrivateTags?.length ?? 0) > 0) {
-    codes.push(['113111', 'Retain Safe Private Option']);
-    methods.push('Retain Safe Private');
+  const optionCodes: Array<[ProfileOption | 'cleanPixelData', string, string, string]> = [
+    ['cleanPixelData', '113101', 'Clean Pixel Data Option', 'Clean Pixel Data'],
+    ['cleanGraphics', '113103', 'Clean Graphics Option', 'Clean Graphics'],
+    ['cleanStructuredContent', '113104', 'Clean Structured Content Option', 'Clean Structured Content'],
+    ['cleanDescriptors', '113105', 'Clean Descriptors Option', 'Clean Descriptors'],
+    ['retainFullDates', '113106', 'Retain Longitudinal Temporal Information Full Dates Option', 'Full Dates'],
+    ['retainModifiedDates', '113107', 'Retain Longitudinal Temporal Information Modified Dates Option', 'Modified Dates'],
+    ['retainPatientCharacteristics', '113108', 'Retain Patient Characteristics Option', 'Retain Patient Characteristics'],
+    ['retainDeviceIdentity', '113109', 'Retain Device Identity Option', 'Retain Device Identity'],
+    ['retainUIDs', '113110', 'Retain UIDs Option', 'Retain UIDs'],
+    ['retainSafePrivate', '113111', 'Retain Safe Private Option', 'Retain Safe Private'],
+    ['retainInstitutionIdentity', '113112', 'Retain Institution Identity Option', 'Retain Institution Identity'],
+  ];
+  for (const [option, code, meaning, method] of optionCodes) {
+    if (option === 'cleanPixelData' ? !burnedIn.redacted : !enabled.has(option)) continue;
+    codes.push([code, meaning]);
+    methods.push(method);
   }
   setString(ds, T.DeidentificationMethod, 'LO', methods.join('\\'));
   ds.set(T.DeidentificationMethodCodeSequence, {
@@ -535,7 +686,7 @@ export async function deidentifyDicom(bytes: Uint8Array, options: DicomDeidOptio
       return item;
     }),
   });
-  setString(ds, T.LongitudinalTemporalInformationModified, 'CS', ctx.shiftDays !== undefined ? 'MODIFIED' : 'REMOVED');
+  setString(ds, T.LongitudinalTemporalInformationModified, 'CS', ctx.shiftDays !== undefined ? 'MODIFIED' : options.retainFullDates ? 'UNMODIFIED' : 'REMOVED');
 
   const out = writeDicom(file, { transferSyntaxUID: outputTS });
   return {

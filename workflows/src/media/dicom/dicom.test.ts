@@ -1,11 +1,14 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
-import { dicomDir } from '../test-support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dicomDir, tempDir } from '../test-support.ts';
 import { MediaError } from '../errors.ts';
-import { T } from './dictionary.ts';
-import { readDicom, stringOf, walk, writeDicom } from './parse.ts';
+import { deidentifyDicom } from './deid.ts';
+import { T, tagOf } from './dictionary.ts';
+import { type DicomDataset, readDicom, setString, setUint16, stringOf, TS, walk, writeDicom } from './parse.ts';
 import { decodeFrame, defaultWindow, displaySupport, geometryOf, pixelModule, renderFramePng } from './pixels.ts';
 import { groupStudies, summarizeDicom } from './series.ts';
 
@@ -126,3 +129,213 @@ describe('DICOM pixel decoding', () => {
     expect(() => readDicom(readFileSync(join(dicomDir, 'MR_truncated.dcm')))).toThrow(MediaError);
   });
 });
+
+/** Runs a tool and returns what it printed (dicom3tools print their listings on stderr). */
+function run(command: string, args: string[], cwd?: string, stream: 'stdout' | 'stderr' = 'stdout'): string {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${command} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return r[stream];
+}
+
+/** Element values of a data set as comparable strings, sequences included. */
+function valuesOf(ds: DicomDataset): string[] {
+  const out: string[] = [];
+  walk(ds, (el, path) => out.push(`${path}=${el.value ? Buffer.from(el.value).toString('hex') : el.items ? `SQ${el.items.length}` : `F${el.fragments?.length}`}`));
+  return out;
+}
+
+describe('DICOMDIR', () => {
+  const RecordSequence = tagOf(0x0004, 0x1220);
+  const offsetTags = [tagOf(0x0004, 0x1200), tagOf(0x0004, 0x1202), tagOf(0x0004, 0x1400), tagOf(0x0004, 0x1420)];
+  const dir = tempDir();
+  beforeAll(() => {
+    // A real DICOMDIR from dcmtk over six of the shared files (one patient, study, series and image record each).
+    mkdirSync(join(dir, 'IMAGES'));
+    ['CT_small', 'MR_small_RLE', 'emri_small', 'liver_seg', 'examples_overlay', 'JPGLosslessP14SV1_1s_1f_8b'].forEach((f, i) =>
+      copyFileSync(join(dicomDir, `${f}.dcm`), join(dir, 'IMAGES', `IMG${i + 1}`)),
+    );
+    run('dcmmkdir', ['--recurse', '--invent', '--no-xfer-check', 'IMAGES'], dir);
+  });
+
+  it('recomputes record offsets on write, so the tree still resolves after values change length', () => {
+    const original = readFileSync(join(dir, 'DICOMDIR'));
+    const file = readDicom(original);
+    const records = file.dataset.get(RecordSequence)!.items!;
+    expect(records.length).toBe(24);
+    // Values before the last records change length: every later record moves.
+    const patient = records.find((r) => stringOf(r, tagOf(0x0004, 0x1430)) === 'PATIENT')!;
+    setString(patient, T.PatientName, 'PN', 'ANONYMISED^PATIENT^WITH^LONGER^NAMES');
+    const study = records.find((r) => stringOf(r, tagOf(0x0004, 0x1430)) === 'STUDY')!;
+    setString(study, T.StudyDescription, 'LO', '');
+    const out = writeDicom(file);
+    writeFileSync(join(dir, 'DICOMDIR.out'), out);
+
+    // Every offset points at the start of an item (FFFE,E000) in the bytes as written.
+    const again = readDicom(out);
+    const view = Buffer.from(out);
+    const offsets: number[] = [];
+    const collect = (ds: DicomDataset): void => {
+      for (const tag of offsetTags) {
+        const el = ds.get(tag);
+        if (el?.value) offsets.push(Buffer.from(el.value).readUInt32LE(0));
+      }
+    };
+    collect(again.dataset);
+    again.dataset.get(RecordSequence)!.items!.forEach(collect);
+    const nonZero = offsets.filter((o) => o !== 0);
+    expect(nonZero.length).toBeGreaterThan(20);
+    for (const o of nonZero) expect(view.readUInt32LE(o).toString(16), `offset ${o}`).toBe('e000fffe');
+    expect(valuesOf(again.dataset).filter((v) => !/\(0004,1(200|202|400|420)\)=/.test(v))).toEqual(valuesOf(file.dataset).filter((v) => !/\(0004,1(200|202|400|420)\)=/.test(v)));
+
+    // dicom3tools walks the tree by the offsets: the same records in the same places, with the new name.
+    const before = run('dcdirdmp', [join(dir, 'DICOMDIR')], dir, 'stderr');
+    const after = run('dcdirdmp', [join(dir, 'DICOMDIR.out')], dir, 'stderr');
+    const patientName = stringOf(readDicom(original).dataset.get(RecordSequence)!.items![records.indexOf(patient)]!, T.PatientName)!;
+    expect(after).toBe(before.replace(`PATIENT ${patientName} `, 'PATIENT ANONYMISED^PATIENT^WITH^LONGER^NAMES '));
+    expect(after.match(/-> IMAGES\\IMG\d/g)?.length).toBe(6);
+  });
+
+  it('de-identifies a DICOMDIR into one whose tree still resolves', async () => {
+    const { bytes } = await deidentifyDicom(readFileSync(join(dir, 'DICOMDIR')), { uidKey: 'dicomdir-test', burnedInText: 'never' });
+    writeFileSync(join(dir, 'DICOMDIR.deid'), bytes);
+    const listing = run('dcdirdmp', [join(dir, 'DICOMDIR.deid')], dir, 'stderr');
+    expect(listing.match(/^PATIENT/gm)?.length).toBe(6);
+    expect(listing.match(/-> IMAGES\\IMG\d/g)?.length).toBe(6);
+    expect(listing).not.toMatch(/CompressedSamples|Sssssss|Citizen/);
+  });
+
+  it('refuses to write a directory whose record offsets point nowhere, instead of writing a broken one', () => {
+    const file = readDicom(readFileSync(join(dir, 'DICOMDIR')));
+    const records = file.dataset.get(RecordSequence)!.items!;
+    // Dropping a record that others point at leaves a dangling offset.
+    records.splice(1, 1);
+    const error = (() => {
+      try {
+        writeDicom(file);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(MediaError);
+    expect((error as MediaError).code).toBe('INVALID_SEQUENCE');
+    expect((error as MediaError).message).toMatch(/DICOMDIR/);
+  });
+});
+
+describe('valid files that were refused', () => {
+  const dir = tempDir();
+
+  it('reads Deflated Image Frame Compression (1.2.840.10008.1.2.8.1) as a plain data set and inflates its frames', async () => {
+    // CT_small with its frame deflated on its own (PS3.5 8.2.16): the data set itself is Explicit VR LE.
+    const ct = readDicom(readFileSync(join(dicomDir, 'CT_small.dcm')));
+    const native = ct.dataset.get(T.PixelData)!.value!;
+    ct.dataset.set(T.PixelData, { tag: T.PixelData, vr: 'OB', fragments: [new Uint8Array(0), new Uint8Array(deflateRawSync(native))] });
+    const bytes = writeDicom(ct, { transferSyntaxUID: '1.2.840.10008.1.2.8.1' });
+    const file = readDicom(bytes);
+    expect(file.deflated).toBe(false);
+    expect(file.transferSyntaxUID).toBe('1.2.840.10008.1.2.8.1');
+    expect(stringOf(file.dataset, T.Modality)).toBe('CT');
+    const frame = await decodeFrame(file, 0);
+    const reference = await decodeFrame(readDicom(readFileSync(join(dicomDir, 'CT_small.dcm'))), 0);
+    expect(Array.from(frame.data)).toEqual(Array.from(reference.data));
+  });
+
+  it('inflates every deflated data set syntax: Deflated Explicit VR LE and JPIP Referenced Deflate', () => {
+    // dcmtk deflates CT_small (1.2.840.10008.1.2.1.99); the same data set under JPIP Referenced Deflate (4.95).
+    run('dcmconv', ['+td', join(dicomDir, 'CT_small.dcm'), join(dir, 'ct_dfl.dcm')]);
+    const reference = valuesOf(readDicom(readFileSync(join(dicomDir, 'CT_small.dcm'))).dataset);
+    const dfl = readDicom(readFileSync(join(dir, 'ct_dfl.dcm')));
+    expect(dfl.transferSyntaxUID).toBe(TS.DeflatedLE);
+    expect(valuesOf(dfl.dataset)).toEqual(reference);
+    // Same UID length, so the File Meta keeps its size.
+    const jpip = Buffer.from(readFileSync(join(dir, 'ct_dfl.dcm')));
+    jpip.write('1.2.840.10008.1.2.4.95', jpip.indexOf('1.2.840.10008.1.2.1.99'), 'latin1');
+    writeFileSync(join(dir, 'ct_jpip_dfl.dcm'), jpip);
+    expect(run('dcmdump', ['-q', join(dir, 'ct_jpip_dfl.dcm')])).toContain('JPIPReferencedDeflate');
+    const file = readDicom(jpip);
+    expect(file.deflated).toBe(true);
+    expect(valuesOf(file.dataset)).toEqual(reference);
+    // And written back deflated, as its transfer syntax says.
+    const rewritten = writeDicom(file);
+    expect(rewritten.length).toBeLessThan(jpip.length + 1024);
+    expect(valuesOf(readDicom(rewritten).dataset)).toEqual(valuesOf(file.dataset));
+  });
+
+  it('decodes native YBR_FULL_422 (two bytes per pixel) in the right colours, as dcmtk does', async () => {
+    // The colour bars of SC_rgb_jpeg_dcmtk.dcm, converted to YCbCr and subsampled 4:2:2 into native Y1 Y2 Cb Cr.
+    const source = readDicom(readFileSync(join(dicomDir, 'SC_rgb_jpeg_dcmtk.dcm')));
+    const rgb = await decodeFrame(source, 0);
+    const { width, height } = rgb;
+    const ybr = new Uint8Array(width * height * 2);
+    const clamp = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
+    for (let p = 0; p < width * height; p += 2) {
+      const [y1, cb1, cr1] = toYbr(rgb.data[p * 3]!, rgb.data[p * 3 + 1]!, rgb.data[p * 3 + 2]!);
+      const [y2, cb2, cr2] = toYbr(rgb.data[p * 3 + 3]!, rgb.data[p * 3 + 4]!, rgb.data[p * 3 + 5]!);
+      ybr.set([clamp(y1), clamp(y2), clamp((cb1 + cb2) / 2), clamp((cr1 + cr2) / 2)], p * 2);
+    }
+    const ds = source.dataset;
+    setString(ds, T.PhotometricInterpretation, 'CS', 'YBR_FULL_422');
+    setUint16(ds, T.PlanarConfiguration, 0);
+    ds.set(T.PixelData, { tag: T.PixelData, vr: 'OB', value: ybr });
+    writeFileSync(join(dir, 'ybr422.dcm'), writeDicom(source, { transferSyntaxUID: TS.ExplicitLE }));
+
+    const file = readDicom(readFileSync(join(dir, 'ybr422.dcm')));
+    const frame = await decodeFrame(file, 0);
+    expect([frame.width, frame.height, frame.samplesPerPixel, frame.data.length]).toEqual([width, height, 3, width * height * 3]);
+    const png = await sharp(await renderFramePng(file, 0))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(png.info.channels).toBe(3);
+    // The top rows are red.
+    const [r, g, b] = png.data;
+    expect(r).toBeGreaterThan(200);
+    expect(g).toBeLessThan(40);
+    expect(b).toBeLessThan(40);
+    // dcmtk renders the same file to the same colours (rounding aside).
+    run('dcm2pnm', ['--write-png', join(dir, 'ybr422.dcm'), join(dir, 'ybr422.png')]);
+    const dcmtk = await sharp(join(dir, 'ybr422.png')).removeAlpha().raw().toBuffer();
+    expect(dcmtk.length).toBe(png.data.length);
+    let worst = 0;
+    for (let i = 0; i < dcmtk.length; i++) worst = Math.max(worst, Math.abs(dcmtk[i]! - png.data[i]!));
+    expect(worst).toBeLessThanOrEqual(3);
+  });
+
+  it('decodes 8-bit OW pixel data in Explicit VR Big Endian, whose words are byte-swapped, in the right colours', async () => {
+    // dcmtk decompresses the RLE endoscopy frame to big endian, with its 8-bit samples in OW: each pair swapped.
+    run('dcmdrle', ['--write-xfer-big', join(dicomDir, 'WG04_VL1_RLE_endoscopy.dcm'), join(dir, 'vl1_be.dcm')]);
+    expect(run('dcmdump', ['-q', join(dir, 'vl1_be.dcm')])).toMatch(/\(7fe0,0010\) OW/);
+    const be = await decodeFrame(readDicom(readFileSync(join(dir, 'vl1_be.dcm'))), 0);
+    const reference = await decodeFrame(load('WG04_VL1_RLE_endoscopy.dcm'), 0);
+    expect(Buffer.compare(Buffer.from(be.data), Buffer.from(reference.data))).toBe(0);
+  });
+
+  it('reads a raw Explicit VR data set without preamble or File Meta, whatever its first element', () => {
+    // dcmtk writes CT_small as a bare Explicit VR Little Endian data set.
+    run('dcmconv', ['--write-dataset', '--write-xfer-little', join(dicomDir, 'CT_small.dcm'), join(dir, 'ct_raw.dcm')]);
+    const raw = readFileSync(join(dir, 'ct_raw.dcm'));
+    const reference = valuesOf(readDicom(readFileSync(join(dicomDir, 'CT_small.dcm'))).dataset);
+    expect(valuesOf(readDicom(raw).dataset)).toEqual(reference);
+    // Its first element written with VR UN, as a writer that did not know the attribute does (PS3.5 6.2.2).
+    const un = Buffer.concat([Buffer.from([0x08, 0x00, 0x05, 0x00, 0x55, 0x4e, 0, 0, 10, 0, 0, 0]), raw.subarray(8)]);
+    expect(raw.toString('latin1', 4, 6)).toBe('CS');
+    writeFileSync(join(dir, 'ct_raw_un.dcm'), un);
+    expect(run('dcmdump', ['-q', '--read-dataset', '--read-xfer-little', join(dir, 'ct_raw_un.dcm')])).toContain('(0008,0060) CS [CT]');
+    const fromUn = readDicom(un);
+    expect(fromUn).toMatchObject({ hadFileMeta: false, explicitVR: true, transferSyntaxUID: TS.ExplicitLE });
+    expect(stringOf(fromUn.dataset, T.Modality)).toBe('CT');
+    expect(valuesOf(fromUn.dataset).length).toBe(reference.length);
+    // The same data set in Explicit VR Big Endian, also without File Meta.
+    run('dcmconv', ['--write-dataset', '--write-xfer-big', join(dicomDir, 'CT_small.dcm'), join(dir, 'ct_raw_be.dcm')]);
+    const be = readDicom(readFileSync(join(dir, 'ct_raw_be.dcm')));
+    expect(be).toMatchObject({ hadFileMeta: false, littleEndian: false, explicitVR: true, transferSyntaxUID: TS.ExplicitBE });
+    expect(stringOf(be.dataset, T.Modality)).toBe('CT');
+    // Implicit VR stays implicit.
+    run('dcmconv', ['--write-dataset', '--write-xfer-implicit', join(dicomDir, 'CT_small.dcm'), join(dir, 'ct_raw_implicit.dcm')]);
+    expect(readDicom(readFileSync(join(dir, 'ct_raw_implicit.dcm')))).toMatchObject({ explicitVR: false, transferSyntaxUID: TS.ImplicitLE });
+  });
+});
+
+/** Full-range YCbCr (PS3.3 C.7.6.3.1.2) of an RGB triple. */
+function toYbr(r: number, g: number, b: number): [number, number, number] {
+  return [0.299 * r + 0.587 * g + 0.114 * b, -0.168736 * r - 0.331264 * g + 0.5 * b + 128, 0.5 * r - 0.418688 * g - 0.081312 * b + 128];
+}

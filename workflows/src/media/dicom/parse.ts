@@ -1,7 +1,8 @@
 // A byte-faithful DICOM Part 10 reader and writer: every element keeps its raw value bytes, so that
 // de-identification changes only what it means to change. Handles explicit/implicit VR, big endian,
-// deflate, undefined lengths, encapsulated pixel data, and UN elements that hold implicit-VR sequences.
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+// deflate (inflated with size and ratio bounds), undefined lengths, encapsulated pixel data, UN elements
+// that hold implicit-VR sequences, raw data sets without File Meta, and DICOMDIR record offsets.
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MediaError } from '../errors.ts';
 import { T, formatTag, groupOf, elementOf, tagOf, vrOf } from './dictionary.ts';
 
@@ -11,6 +12,12 @@ export const TS = {
   DeflatedLE: '1.2.840.10008.1.2.1.99',
   ExplicitBE: '1.2.840.10008.1.2.2',
 } as const;
+
+/**
+ * Transfer syntaxes whose whole data set after the File Meta is deflated (PS3.5 A.5, A.7, A.12). Deflated
+ * Image Frame Compression (1.2.840.10008.1.2.8.1) is not one of them: there only each frame is deflated.
+ */
+export const deflatedDataSetSyntaxes: ReadonlySet<string> = new Set([TS.DeflatedLE, '1.2.840.10008.1.2.4.95', '1.2.840.10008.1.2.4.205']);
 
 /** A DICOM element. Exactly one of value / items / fragments is set. */
 export interface DicomElement {
@@ -43,12 +50,30 @@ export interface DicomFile {
 export interface ReadOptions {
   /** Maximum inflated size of a Deflate transfer syntax data set (bytes). Default 512 MiB. */
   maxInflatedBytes?: number;
+  /**
+   * Beyond the first 16 MiB, a deflated data set may inflate at most this many times the compressed bytes
+   * read so far (default 200). Deflate reaches 1032:1 on constant data; real images stay far below 200:1.
+   */
+  maxInflateRatio?: number;
   /** Stop reading at the Pixel Data element (for header-only probes). */
   stopAtPixelData?: boolean;
 }
 
 const longLengthVRs = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const allVRs = new Set([...longLengthVRs, 'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
 const UNDEFINED = 0xffffffff;
+const MiB = 2 ** 20;
+/** Output below this size is never refused for its compression ratio. */
+const inflateRatioFloor = 16 * MiB;
+
+const DirectoryRecordSequence = tagOf(0x0004, 0x1220);
+/** DICOMDIR offsets (PS3.3 F.3): of the first and last root records, and in each record of the next and lower-level records. */
+const rootOffsetTags: ReadonlySet<number> = new Set([tagOf(0x0004, 0x1200), tagOf(0x0004, 0x1202)]);
+const recordOffsetTags: ReadonlySet<number> = new Set([tagOf(0x0004, 0x1400), tagOf(0x0004, 0x1420), tagOf(0x0004, 0x1504)]);
+/** Where each directory record (an item of (0004,1220)) started in the file it was read from: what DICOMDIR offsets point at. */
+const recordStarts = new WeakMap<DicomDataset, number>();
+/** The same starts by position in the sequence, for records that a caller replaced by new objects. */
+const recordStartsBySequence = new WeakMap<DicomElement, number[]>();
 
 interface Syntax {
   little: boolean;
@@ -58,7 +83,11 @@ interface Syntax {
 class Reader {
   readonly view: DataView;
   pos = 0;
-  constructor(readonly bytes: Uint8Array) {
+  /** `fileOffsets`: positions in `bytes` are byte offsets in the file (false for an inflated data set). */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly fileOffsets = true,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get remaining(): number {
@@ -132,6 +161,7 @@ function readItems(r: Reader, s: Syntax, length: number, seqTag: number, depth: 
     if (end === Infinity && r.remaining === 0) {
       throw new MediaError('TRUNCATED', `The file ends inside sequence ${formatTag(seqTag)} (no sequence delimiter).`, { tag: formatTag(seqTag) });
     }
+    const itemStart = r.pos;
     const itemTag = readTag(r, s.little);
     const itemLength = r.u32(s.little);
     if (itemTag === T.SequenceDelimitation) {
@@ -148,7 +178,9 @@ function readItems(r: Reader, s: Syntax, length: number, seqTag: number, depth: 
     if (itemEnd !== Infinity && (itemEnd > end || itemEnd > r.bytes.length)) {
       throw new MediaError('INVALID_SEQUENCE', `An item of sequence ${formatTag(seqTag)} is longer than its sequence or the file.`, { tag: formatTag(seqTag) });
     }
-    items.push(readDataset(r, s, itemEnd, depth + 1, false, seqTag));
+    const item = readDataset(r, s, itemEnd, depth + 1, false, seqTag);
+    if (seqTag === DirectoryRecordSequence && depth === 0 && r.fileOffsets) recordStarts.set(item, itemStart);
+    items.push(item);
   }
   if (end !== Infinity && r.pos !== end) {
     throw new MediaError('INVALID_SEQUENCE', `Items of sequence ${formatTag(seqTag)} overrun its length.`, { tag: formatTag(seqTag) });
@@ -202,7 +234,13 @@ function readDataset(r: Reader, s: Syntax, end: number, depth: number, stopAtPix
       const inner: Syntax = vr === 'UN' ? { little: true, explicit: false } : s;
       const itemsStart = r.pos;
       try {
-        ds.set(tag, { tag, vr: 'SQ', items: readItems(r, inner, length, tag, depth) });
+        const el: DicomElement = { tag, vr: 'SQ', items: readItems(r, inner, length, tag, depth) };
+        if (tag === DirectoryRecordSequence && depth === 0 && r.fileOffsets)
+          recordStartsBySequence.set(
+            el,
+            el.items!.map((item) => recordStarts.get(item)!),
+          );
+        ds.set(tag, el);
       } catch (error) {
         if (vr === 'UN' && length !== UNDEFINED && error instanceof MediaError && error.code !== 'TRUNCATED') {
           // A defined-length UN that is not a sequence after all: keep its bytes as they are.
@@ -242,65 +280,151 @@ export function textOf(el: DicomElement | undefined): string | undefined {
   return Buffer.from(v.buffer, v.byteOffset + start, end - start).toString('latin1');
 }
 
-/** Reads a DICOM Part 10 file (or a raw Implicit VR LE data set without File Meta). */
+/**
+ * Reads group 0002 (always Explicit VR Little Endian). The group ends where its group length says when
+ * the data set that follows is deflated, whose first bytes may look like a group 0002 tag; otherwise a
+ * wrong group length is tolerated and the group runs while tags say 0002.
+ */
+function readMeta(r: Reader): DicomDataset {
+  const meta: DicomDataset = new Map();
+  const metaSyntax: Syntax = { little: true, explicit: true };
+  let end = Infinity;
+  while (r.remaining >= 6 && r.view.getUint16(r.pos, true) === 0x0002 && allVRs.has(String.fromCharCode(r.bytes[r.pos + 4]!, r.bytes[r.pos + 5]!))) {
+    if (r.pos >= end && deflatedDataSetSyntaxes.has(textOf(meta.get(T.TransferSyntaxUID)) ?? '')) break;
+    const { tag, vr, length } = readHeader(r, metaSyntax);
+    const el: DicomElement = { tag, vr, value: r.take(length, tag) };
+    meta.set(tag, el);
+    if (tag === T.FileMetaInformationGroupLength && length === 4) end = r.pos + new DataView(el.value!.buffer, el.value!.byteOffset, 4).getUint32(0, true);
+  }
+  return meta;
+}
+
+/**
+ * How far a raw data set parses under a syntax: the number of leading elements (up to 64) whose tags
+ * ascend, whose VRs are real VRs and whose values fit in the file.
+ */
+function rawParseScore(bytes: Uint8Array, s: Syntax): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  let last = -1;
+  let count = 0;
+  while (count < 64 && pos + 8 <= bytes.length) {
+    const tag = tagOf(view.getUint16(pos, s.little), view.getUint16(pos + 2, s.little));
+    if (tag <= last || groupOf(tag) === 0xfffe || groupOf(tag) === 0) break;
+    let length: number;
+    if (!s.explicit) {
+      length = view.getUint32(pos + 4, s.little);
+      pos += 8;
+    } else {
+      const vr = String.fromCharCode(bytes[pos + 4]!, bytes[pos + 5]!);
+      if (!allVRs.has(vr)) break;
+      if (longLengthVRs.has(vr)) {
+        if (pos + 12 > bytes.length) break;
+        length = view.getUint32(pos + 8, s.little);
+        pos += 12;
+      } else {
+        length = view.getUint16(pos + 6, s.little);
+        pos += 8;
+      }
+    }
+    count++;
+    // A sequence or encapsulated pixel data of undefined length: parsing got this far, which is enough.
+    if (length === UNDEFINED) break;
+    if (pos + length > bytes.length) {
+      count--;
+      break;
+    }
+    pos += length;
+    last = tag;
+  }
+  return count + (pos === bytes.length ? 1 : 0);
+}
+
+/**
+ * The encoding of a data set that has no File Meta to state it: Implicit VR Little Endian, Explicit VR
+ * Little Endian or Explicit VR Big Endian, whichever parses the furthest (ties go to the first).
+ */
+function sniffRawSyntax(bytes: Uint8Array): Syntax {
+  const candidates: Syntax[] = [
+    { little: true, explicit: true },
+    { little: true, explicit: false },
+    { little: false, explicit: true },
+  ];
+  let best = candidates[1]!;
+  let bestScore = -1;
+  for (const s of candidates) {
+    const score = rawParseScore(bytes.subarray(0, 1 * MiB), s);
+    if (score > bestScore) [best, bestScore] = [s, score];
+  }
+  return best;
+}
+
+/**
+ * Inflates a deflated data set a growing prefix at a time (64 KiB, then 4x more each round; about a third
+ * more work than one pass), so that a bomb is refused after inflating at most max(16 MiB, ratio x the
+ * prefix) bytes instead of all of it: past the cap, or past `maxRatio` times the compressed bytes read.
+ */
+function inflateBounded(deflated: Uint8Array, cap: number, maxRatio: number): Uint8Array {
+  let read = Math.min(deflated.length, 64 * 1024);
+  for (;;) {
+    const final = read >= deflated.length;
+    const allowed = Math.min(cap, Math.max(inflateRatioFloor, maxRatio * read));
+    let out: Buffer;
+    try {
+      out = inflateRawSync(deflated.subarray(0, read), {
+        maxOutputLength: allowed,
+        chunkSize: 64 * 1024,
+        // A prefix ends mid-stream: return what it inflates to instead of failing.
+        finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+        if (allowed === cap) throw new MediaError('DECOMPRESSION_BOMB', `The deflated DICOM data set inflates beyond the limit of ${cap} bytes.`, { limit: cap });
+        throw new MediaError(
+          'DECOMPRESSION_BOMB',
+          `The deflated DICOM data set inflates more than ${maxRatio} times its compressed size (over ${allowed} bytes from its first ${read}); refused as a decompression bomb.`,
+          { limit: allowed, compressedBytes: read, maxRatio },
+        );
+      }
+      throw new MediaError('TRUNCATED', 'The deflated DICOM data set is corrupt or cut short.', {}, { cause: error });
+    }
+    if (final) return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    read = Math.min(deflated.length, read * 4);
+  }
+}
+
+/** Reads a DICOM Part 10 file, or a raw data set without preamble and File Meta (its encoding sniffed). */
 export function readDicom(bytes: Uint8Array, options: ReadOptions = {}): DicomFile {
   if (bytes.length === 0) throw new MediaError('EMPTY_FILE', 'The file is empty (0 bytes).');
   const hasPreamble = bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
   const r = new Reader(bytes);
-  const meta: DicomDataset = new Map();
+  let meta: DicomDataset = new Map();
   let hadFileMeta = false;
   if (hasPreamble) {
     r.pos = 132;
     hadFileMeta = true;
-    // File Meta is always Explicit VR Little Endian; read group 0002 only.
-    const metaSyntax: Syntax = { little: true, explicit: true };
-    while (r.remaining >= 4 && r.view.getUint16(r.pos, true) === 0x0002) {
-      const { tag, vr, length } = readHeader(r, metaSyntax);
-      meta.set(tag, { tag, vr, value: r.take(length, tag) });
-    }
-  } else if (bytes.length >= 6 && r.view.getUint16(0, true) === 0x0002 && /^[A-Z]{2}$/.test(String.fromCharCode(bytes[4]!, bytes[5]!))) {
+    meta = readMeta(r);
+  } else if (bytes.length >= 6 && r.view.getUint16(0, true) === 0x0002 && allVRs.has(String.fromCharCode(bytes[4]!, bytes[5]!))) {
     // File Meta without the 128-byte preamble.
     hadFileMeta = true;
-    const metaSyntax: Syntax = { little: true, explicit: true };
-    while (r.remaining >= 4 && r.view.getUint16(r.pos, true) === 0x0002) {
-      const { tag, vr, length } = readHeader(r, metaSyntax);
-      meta.set(tag, { tag, vr, value: r.take(length, tag) });
-    }
+    meta = readMeta(r);
   }
-  const transferSyntaxUID = hadFileMeta ? (textOf(meta.get(T.TransferSyntaxUID)) ?? TS.ExplicitLE) : TS.ImplicitLE;
   if (hadFileMeta && !meta.has(T.TransferSyntaxUID)) {
     throw new MediaError('INVALID_HEADER', 'The File Meta Information has no Transfer Syntax UID (0002,0010).');
   }
-  const deflated = transferSyntaxUID === TS.DeflatedLE || transferSyntaxUID === '1.2.840.10008.1.2.8.1';
-  const syntax: Syntax = {
-    little: transferSyntaxUID !== TS.ExplicitBE,
-    explicit: transferSyntaxUID !== TS.ImplicitLE,
-  };
-  let body = r;
-  if (deflated) {
-    const limit = options.maxInflatedBytes ?? 512 * 2 ** 20;
-    let inflated: Buffer;
-    try {
-      inflated = inflateRawSync(bytes.subarray(r.pos), { maxOutputLength: limit });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-        throw new MediaError('DECOMPRESSION_BOMB', `The deflated DICOM data set inflates beyond the limit of ${limit} bytes.`, { limit });
-      }
-      throw new MediaError('TRUNCATED', 'The deflated DICOM data set is corrupt or cut short.', {}, { cause: error });
-    }
-    body = new Reader(new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength));
+  const syntax: Syntax = hadFileMeta ? { little: true, explicit: true } : sniffRawSyntax(bytes);
+  const transferSyntaxUID = hadFileMeta ? textOf(meta.get(T.TransferSyntaxUID))! : syntax.explicit ? (syntax.little ? TS.ExplicitLE : TS.ExplicitBE) : TS.ImplicitLE;
+  if (hadFileMeta) {
+    syntax.little = transferSyntaxUID !== TS.ExplicitBE;
+    syntax.explicit = transferSyntaxUID !== TS.ImplicitLE;
   }
-  if (!hadFileMeta && body.remaining >= 8) {
-    // A raw data set may be Explicit VR Little Endian too: sniff the VR of the first element.
-    const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
-    if (/^[A-Z]{2}$/.test(vr) && vrOf(tagOf(body.view.getUint16(0, true), body.view.getUint16(2, true))) === vr) syntax.explicit = true;
-  }
+  const deflated = deflatedDataSetSyntaxes.has(transferSyntaxUID);
+  const body = deflated ? new Reader(inflateBounded(bytes.subarray(r.pos), options.maxInflatedBytes ?? 512 * MiB, options.maxInflateRatio ?? 200), false) : r;
   const dataset = readDataset(body, syntax, Infinity, 0, options.stopAtPixelData ?? false);
   return {
     meta,
     dataset,
-    transferSyntaxUID: hadFileMeta ? transferSyntaxUID : syntax.explicit ? TS.ExplicitLE : TS.ImplicitLE,
+    transferSyntaxUID,
     hadFileMeta,
     littleEndian: syntax.little,
     explicitVR: syntax.explicit,
@@ -367,16 +491,25 @@ function writeHeader(w: Writer, s: Syntax, tag: number, vr: string, length: numb
   }
 }
 
-function writeDataset(w: Writer, s: Syntax, ds: DicomDataset): void {
+/** Where directory records land in the bytes written, and the offset values that must point at them. */
+interface DirectoryLayout {
+  recordPositions: Map<DicomDataset, number>;
+  links: Array<{ tag: number; value: Uint8Array }>;
+}
+
+/** `scope` says which DICOMDIR offsets this data set may hold: the root's, a record's, or none. */
+function writeDataset(w: Writer, s: Syntax, ds: DicomDataset, layout?: DirectoryLayout, scope?: 'root' | 'record'): void {
   for (const el of sortedElements(ds)) {
     // Group lengths go stale when values change; they are optional outside File Meta.
     if (elementOf(el.tag) === 0 && groupOf(el.tag) !== 0x0002) continue;
     if (el.items) {
+      const records = layout && scope === 'root' && el.tag === DirectoryRecordSequence;
       writeHeader(w, s, el.tag, 'SQ', UNDEFINED);
       for (const item of el.items) {
+        if (records) layout.recordPositions.set(item, w.length);
         w.tag(T.Item, s.little);
         w.u32(UNDEFINED, s.little);
-        writeDataset(w, s, item);
+        writeDataset(w, s, item, records ? layout : undefined, records ? 'record' : undefined);
         w.tag(T.ItemDelimitation, s.little);
         w.u32(0, s.little);
       }
@@ -399,9 +532,46 @@ function writeDataset(w: Writer, s: Syntax, ds: DicomDataset): void {
         padded[value.length] = el.vr === 'UI' || el.vr === 'OB' || el.vr === 'UN' ? 0 : 0x20;
         value = padded;
       }
+      const offsetTags = scope === 'root' ? rootOffsetTags : scope === 'record' ? recordOffsetTags : undefined;
+      if (layout && offsetTags?.has(el.tag) && value.length === 4) {
+        // A copy, patched once every record's position is known; the element keeps the value it was read with.
+        value = new Uint8Array(value);
+        layout.links.push({ tag: el.tag, value });
+      }
       writeHeader(w, s, el.tag, el.vr, value.length);
       w.push(value);
     }
+  }
+}
+
+/**
+ * Points every DICOMDIR offset at where its record was written (`base`: the file offset of the data set).
+ * Offsets name records by where they started in the file as read; a record that is gone, or an offset
+ * that pointed at no record, cannot be translated, and writing refuses rather than leave it dangling.
+ */
+function resolveDirectoryOffsets(ds: DicomDataset, layout: DirectoryLayout, base: number, little: boolean): void {
+  const sequence = ds.get(DirectoryRecordSequence);
+  const records = sequence?.items ?? [];
+  const startsByIndex = sequence ? recordStartsBySequence.get(sequence) : undefined;
+  const byStart = new Map<number, DicomDataset>();
+  records.forEach((record, i) => {
+    const start = recordStarts.get(record) ?? (startsByIndex?.length === records.length ? startsByIndex[i] : undefined);
+    if (start !== undefined) byStart.set(start, record);
+  });
+  for (const { tag, value } of layout.links) {
+    const view = new DataView(value.buffer, value.byteOffset, 4);
+    const start = view.getUint32(0, little);
+    if (start === 0) continue;
+    const record = byStart.get(start);
+    const position = record && layout.recordPositions.get(record);
+    if (position === undefined) {
+      throw new MediaError(
+        'INVALID_SEQUENCE',
+        `DICOMDIR offset ${formatTag(tag)} points at byte ${start}, where no directory record of this data set started; the directory cannot be written with valid offsets.`,
+        { tag: formatTag(tag), offset: start },
+      );
+    }
+    view.setUint32(0, base + position, little);
   }
 }
 
@@ -413,7 +583,10 @@ export interface WriteOptions {
 export const implementationClassUID = '2.25.178417009613383524426911006212536880113';
 export const implementationVersionName = 'SUTURE_MEDIA_1';
 
-/** Serialises a DicomFile as Part 10 (preamble, File Meta rebuilt with a fresh group length). */
+/**
+ * Serialises a DicomFile as Part 10 (preamble, File Meta rebuilt with a fresh group length). A DICOMDIR's
+ * record offsets are recomputed from where its records land in the bytes written.
+ */
 export function writeDicom(file: DicomFile, options: WriteOptions = {}): Uint8Array {
   const tsUID = options.transferSyntaxUID ?? file.transferSyntaxUID;
   const meta: DicomDataset = new Map(file.meta);
@@ -435,9 +608,14 @@ export function writeDicom(file: DicomFile, options: WriteOptions = {}): Uint8Ar
     throw new MediaError('INVALID_ARGUMENT', 'Changing byte order on write is not supported.');
   }
   const body = new Writer();
-  writeDataset(body, syntax, file.dataset);
+  const deflate = deflatedDataSetSyntaxes.has(tsUID);
+  // DICOMDIR offsets count bytes from the start of the file, so they only exist in a data set written as is.
+  const layout: DirectoryLayout | undefined = file.dataset.has(DirectoryRecordSequence) && !deflate ? { recordPositions: new Map(), links: [] } : undefined;
+  writeDataset(body, syntax, file.dataset, layout, 'root');
+  // Preamble, "DICM", the File Meta group length element, then the File Meta.
+  if (layout) resolveDirectoryOffsets(file.dataset, layout, 128 + 4 + 12 + metaBytes.length, syntax.little);
   let bodyBytes = body.concat();
-  if (tsUID === TS.DeflatedLE) bodyBytes = new Uint8Array(deflateRawSync(bodyBytes));
+  if (deflate) bodyBytes = new Uint8Array(deflateRawSync(bodyBytes));
 
   const out = new Writer();
   out.push(new Uint8Array(128));

@@ -1,5 +1,6 @@
 // Pixel Data: frame extraction, decoding per transfer syntax, window/level and PNG rendering for display.
 import { createRequire } from 'node:module';
+import { inflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import { MediaError } from '../errors.ts';
 import { T, formatTag } from './dictionary.ts';
@@ -7,7 +8,7 @@ import { type DicomFile, numberOf, numbersOf, stringOf, stringsOf, TS } from './
 
 const require = createRequire(import.meta.url);
 
-export type Codec = 'native' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000';
+export type Codec = 'native' | 'deflate' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000';
 
 interface TransferSyntaxInfo {
   name: string;
@@ -24,6 +25,7 @@ export const transferSyntaxes: Record<string, TransferSyntaxInfo> = {
   [TS.ExplicitBE]: { name: 'Explicit VR Big Endian (retired)', codec: 'native' },
   '1.2.840.10008.1.2.1.98': { name: 'Encapsulated Uncompressed Explicit VR Little Endian', unsupported: 'encapsulated uncompressed is not implemented' },
   '1.2.840.10008.1.2.5': { name: 'RLE Lossless', codec: 'rle' },
+  '1.2.840.10008.1.2.8.1': { name: 'Deflated Image Frame Compression', codec: 'deflate' },
   '1.2.840.10008.1.2.4.50': { name: 'JPEG Baseline (Process 1)', codec: 'jpeg-baseline' },
   '1.2.840.10008.1.2.4.51': { name: 'JPEG Extended (Process 2 & 4)', codec: 'jpeg-baseline' },
   '1.2.840.10008.1.2.4.57': { name: 'JPEG Lossless (Process 14)', codec: 'jpeg-lossless' },
@@ -52,6 +54,7 @@ export const transferSyntaxes: Record<string, TransferSyntaxInfo> = {
   '1.2.840.10008.1.2.4.202': { name: 'High-Throughput JPEG 2000 RPCL Lossless', unsupported: 'HTJ2K decoding is not enabled (untested)' },
   '1.2.840.10008.1.2.4.203': { name: 'High-Throughput JPEG 2000', unsupported: 'HTJ2K decoding is not enabled (untested)' },
   '1.2.840.10008.1.2.4.204': { name: 'JPIP HTJ2K Referenced', unsupported: 'pixel data is on a JPIP server, not in the file' },
+  '1.2.840.10008.1.2.4.205': { name: 'JPIP HTJ2K Referenced Deflate', unsupported: 'pixel data is on a JPIP server, not in the file' },
 };
 
 export interface DisplaySupport {
@@ -107,9 +110,34 @@ export interface DecodedFrame {
   data: Uint8Array | Uint16Array | Int16Array;
 }
 
+/** YBR_FULL_422 and YBR_PARTIAL_422: Cb and Cr once per pair of pixels, stored Y1 Y2 Cb Cr (PS3.3 C.7.6.3.1.2). */
+function isSubsampled422(pm: ImagePixelModule): boolean {
+  return pm.samplesPerPixel === 3 && pm.photometricInterpretation.endsWith('_422');
+}
+
 function frameBytes(pm: ImagePixelModule): number {
+  // Two samples per pixel on average in 4:2:2; an odd last column still takes a whole pair.
+  if (isSubsampled422(pm)) return pm.rows * (pm.columns + (pm.columns % 2)) * 2 * (pm.bitsAllocated / 8);
   const bits = pm.rows * pm.columns * pm.samplesPerPixel * pm.bitsAllocated;
   return Math.ceil(bits / 8);
+}
+
+/** 4:2:2 samples (Y1 Y2 Cb Cr per pair of pixels) to one Y Cb Cr per pixel, chroma repeated. */
+function upsample422(bytes: Uint8Array, pm: ImagePixelModule): Uint8Array | Uint16Array {
+  const wide = pm.bitsAllocated > 8;
+  const src = wide ? toTyped(bytes, 16, false) : bytes;
+  const out = wide ? new Uint16Array(pm.rows * pm.columns * 3) : new Uint8Array(pm.rows * pm.columns * 3);
+  const pairsPerRow = (pm.columns + (pm.columns % 2)) / 2;
+  for (let y = 0; y < pm.rows; y++) {
+    for (let pair = 0; pair < pairsPerRow; pair++) {
+      const i = (y * pairsPerRow + pair) * 4;
+      const [y1, y2, cb, cr] = [src[i]!, src[i + 1]!, src[i + 2]!, src[i + 3]!];
+      const x = pair * 2;
+      out.set([y1, cb, cr], (y * pm.columns + x) * 3);
+      if (x + 1 < pm.columns) out.set([y2, cb, cr], (y * pm.columns + x + 1) * 3);
+    }
+  }
+  return out;
 }
 
 /** The compressed bitstreams of each frame of encapsulated Pixel Data. */
@@ -222,9 +250,57 @@ function toTyped(bytes: Uint8Array, bits: number, signed: boolean, little = true
   return out;
 }
 
-function planarToInterleaved(bytes: Uint8Array, pixels: number, samples: number): Uint8Array {
+function planarToInterleaved(bytes: Uint8Array, pixels: number, samples: number, bytesPerSample = 1): Uint8Array {
   const out = new Uint8Array(bytes.length);
-  for (let s = 0; s < samples; s++) for (let p = 0; p < pixels; p++) out[p * samples + s] = bytes[s * pixels + p]!;
+  for (let s = 0; s < samples; s++)
+    for (let p = 0; p < pixels; p++) for (let b = 0; b < bytesPerSample; b++) out[(p * samples + s) * bytesPerSample + b] = bytes[(s * pixels + p) * bytesPerSample + b]!;
+  return out;
+}
+
+function unpackBits(packed: Uint8Array, startBit: number, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = (packed[(startBit + i) >> 3]! >> ((startBit + i) & 7)) & 1 ? 255 : 0;
+  return out;
+}
+
+type FrameBase = Pick<DecodedFrame, 'width' | 'height' | 'samplesPerPixel' | 'signed' | 'photometricInterpretation'>;
+
+/** One frame of native samples (8 or 16 bits allocated) as a decoded frame: interleaved, 4:2:2 upsampled. */
+function nativeFrame(bytes: Uint8Array, pm: ImagePixelModule, base: FrameBase, little: boolean): DecodedFrame {
+  if (isSubsampled422(pm)) {
+    // One Y Cb Cr per pixel, so the frame is YBR_FULL (or RGB, for the partial range).
+    const data = upsample422(little || pm.bitsAllocated <= 8 ? bytes : swap16(bytes), pm);
+    const full = pm.photometricInterpretation.startsWith('YBR_FULL');
+    return {
+      ...base,
+      bitsAllocated: pm.bitsAllocated > 8 ? 16 : 8,
+      data: full ? data : partialYbrToRgb(data, pm.bitsAllocated),
+      photometricInterpretation: full ? 'YBR_FULL' : 'RGB',
+    };
+  }
+  let interleaved = bytes;
+  if (pm.samplesPerPixel > 1 && pm.planarConfiguration === 1) interleaved = planarToInterleaved(bytes, pm.rows * pm.columns, pm.samplesPerPixel, pm.bitsAllocated / 8);
+  return { ...base, bitsAllocated: pm.bitsAllocated, data: toTyped(interleaved, pm.bitsAllocated, base.signed, little) };
+}
+
+function swap16(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + 1 < bytes.length; i += 2) [out[i], out[i + 1]] = [bytes[i + 1]!, bytes[i]!];
+  return out;
+}
+
+/** YBR_PARTIAL (studio range, PS3.3 C.7.6.3.1.2) to RGB. */
+function partialYbrToRgb(ybr: Uint8Array | Uint16Array, bitsAllocated: number): Uint8Array | Uint16Array {
+  const scale = bitsAllocated > 8 ? 256 : 1;
+  const max = bitsAllocated > 8 ? 65535 : 255;
+  const out = bitsAllocated > 8 ? new Uint16Array(ybr.length) : new Uint8Array(ybr.length);
+  for (let p = 0; p < ybr.length; p += 3) {
+    const y = 1.164 * (ybr[p]! / scale - 16);
+    const cb = ybr[p + 1]! / scale - 128;
+    const cr = ybr[p + 2]! / scale - 128;
+    const rgb = [y + 1.596 * cr, y - 0.392 * cb - 0.813 * cr, y + 2.017 * cb];
+    for (let c = 0; c < 3; c++) out[p + c] = Math.max(0, Math.min(max, Math.round(rgb[c]! * scale)));
+  }
   return out;
 }
 
@@ -245,18 +321,20 @@ export async function decodeFrame(file: DicomFile, index: number): Promise<Decod
   const codec = transferSyntaxes[file.transferSyntaxUID]!.codec!;
 
   if (codec === 'native') {
-    const all = pixel.value;
-    if (!all) throw new MediaError('DECODE_FAILED', 'Native Pixel Data is encapsulated.');
-    const size = frameBytes(pm);
+    if (!pixel.value) throw new MediaError('DECODE_FAILED', 'Native Pixel Data is encapsulated.');
+    // Big endian OW holds 16-bit words: 8-bit (and 1-bit) samples come byte-swapped in pairs (PS3.5 8.1.1).
+    const wordSwapped = !file.littleEndian && pixel.vr === 'OW' && pm.bitsAllocated <= 8;
+    let all = pixel.value;
     if (pm.bitsAllocated === 1) {
+      if (wordSwapped) all = swap16(all);
+      // Frames of 1-bit data are not byte aligned: frame n starts at bit n x rows x columns.
       const start = index * pm.rows * pm.columns;
-      const out = new Uint8Array(pm.rows * pm.columns);
-      if (Math.ceil((start + out.length) / 8) > all.length) {
-        throw new MediaError('TRUNCATED', `Pixel Data holds ${all.length} bytes; frame ${index} needs ${Math.ceil((start + out.length) / 8)}.`);
+      if (Math.ceil((start + pm.rows * pm.columns) / 8) > all.length) {
+        throw new MediaError('TRUNCATED', `Pixel Data holds ${all.length} bytes; frame ${index} needs ${Math.ceil((start + pm.rows * pm.columns) / 8)}.`);
       }
-      for (let i = 0; i < out.length; i++) out[i] = (all[(start + i) >> 3]! >> ((start + i) & 7)) & 1 ? 255 : 0;
-      return { ...base, bitsAllocated: 8, signed: false, data: out };
+      return { ...base, bitsAllocated: 8, signed: false, data: unpackBits(all, start, pm.rows * pm.columns) };
     }
+    const size = frameBytes(pm);
     const end = (index + 1) * size;
     if (all.length < end) {
       throw new MediaError(
@@ -268,9 +346,34 @@ export async function decodeFrame(file: DicomFile, index: number): Promise<Decod
         },
       );
     }
-    let bytes = all.subarray(index * size, end);
-    if (pm.samplesPerPixel > 1 && pm.planarConfiguration === 1) bytes = planarToInterleaved(bytes, pm.rows * pm.columns, pm.samplesPerPixel);
-    return { ...base, bitsAllocated: pm.bitsAllocated, data: toTyped(bytes, pm.bitsAllocated, signed, file.littleEndian) };
+    if (wordSwapped) {
+      // Swap the whole words around this frame only, then cut the frame out.
+      const from = index * size - ((index * size) % 2);
+      return nativeFrame(swap16(all.subarray(from, Math.min(all.length, end + (end % 2)))).subarray(index * size - from, end - from), pm, base, file.littleEndian);
+    }
+    return nativeFrame(all.subarray(index * size, end), pm, base, file.littleEndian);
+  }
+
+  if (codec === 'deflate') {
+    // Deflated Image Frame Compression (PS3.5 8.2.16): each frame is its native bytes, deflated on their own.
+    const frame = pixel.fragments ? encapsulatedFrames(pixel.fragments, pm.numberOfFrames)[index] : undefined;
+    if (!frame) throw new MediaError('TRUNCATED', `Encapsulated Pixel Data has no frame ${index}.`);
+    const size = pm.bitsAllocated === 1 ? Math.ceil((pm.rows * pm.columns) / 8) : frameBytes(pm);
+    let bytes: Buffer;
+    try {
+      // A frame never inflates past its declared size (and a pad byte): more would be a bomb.
+      bytes = inflateRawSync(frame, { maxOutputLength: size + 1 });
+    } catch (error) {
+      throw new MediaError(
+        'DECODE_FAILED',
+        `Frame ${index} does not inflate to the ${size} bytes its geometry declares.`,
+        { transferSyntaxUID: file.transferSyntaxUID },
+        { cause: error },
+      );
+    }
+    if (bytes.length < size) throw new MediaError('TRUNCATED', `Frame ${index} inflates to ${bytes.length} bytes; ${size} are needed.`, { present: bytes.length, expected: size });
+    if (pm.bitsAllocated === 1) return { ...base, bitsAllocated: 8, signed: false, data: unpackBits(bytes, 0, pm.rows * pm.columns) };
+    return nativeFrame(bytes.subarray(0, size), pm, base, true);
   }
 
   if (!pixel.fragments) throw new MediaError('DECODE_FAILED', `Pixel Data in ${support.transferSyntaxName} must be encapsulated.`);

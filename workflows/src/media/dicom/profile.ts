@@ -1,424 +1,134 @@
-// PS3.15 Annex E Table E.1-1, the Basic Application Level Confidentiality Profile, as data.
-// Each row: tag (gggg,eeee; "xx" for repeating groups), keyword, basic-profile action, and the
-// options that change it: `dates` (Retain Longitudinal Temporal Information with Modified Dates
-// shifts the value instead) and `desc` (Clean Descriptors keeps the value after scrubbing it).
-// Action codes: D dummy, Z zero-length (or dummy), X remove, K keep, C clean, U remap UID;
-// compound codes (X/Z, X/D, Z/D, X/Z/D, X/Z/U*) are resolved in deid.ts.
+// PS3.15 Annex E Table E.1-1 (Application Level Confidentiality Profile Attributes), loaded from the
+// standard's own table as data (ps3.15/confidentiality_profile_attributes.json, 621 rows, extracted by
+// innolitics/dicom-standard, MIT): the single source of truth for which attribute gets which action
+// under the Basic Profile and under each option. Repeating groups (50xx,xxxx), (60xx,3000) and
+// (60xx,4000) match every even group of their range; the "private attributes" row matches odd groups.
+import { createRequire } from 'node:module';
+import { isPrivateTag, nameOf } from './dictionary.ts';
 
+/** Basic Profile actions as the table writes them (compound ones are resolved in `resolveRow`). */
 export type ProfileAction = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U' | 'X/Z' | 'X/D' | 'Z/D' | 'X/Z/D' | 'X/Z/U*' | 'X/D/U*';
 
+/** The table's option columns, named as Suture's options. */
+export const profileOptions = {
+  retainFullDates: 'rtnLongFullDatesOpt',
+  retainModifiedDates: 'rtnLongModifDatesOpt',
+  cleanDescriptors: 'cleanDescOpt',
+  cleanStructuredContent: 'cleanStructContOpt',
+  cleanGraphics: 'cleanGraphOpt',
+  retainUIDs: 'rtnUIDsOpt',
+  retainDeviceIdentity: 'rtnDevIdOpt',
+  retainInstitutionIdentity: 'rtnInstIdOpt',
+  retainPatientCharacteristics: 'rtnPatCharsOpt',
+  retainSafePrivate: 'rtnSafePrivOpt',
+} as const;
+
+export type ProfileOption = keyof typeof profileOptions;
+
 export interface ProfileRow {
+  /** "(0010,0010)"; repeating groups as "(50xx,xxxx)", "(60xx,3000)"; private attributes as "(gggg,eeee)" */
   tag: string;
+  /** DICOM keyword (from the data dictionary; derived from the name for the few rows it lacks) */
   keyword: string;
+  /** the attribute's name as the table gives it */
+  name: string;
+  /** Basic Profile action */
   action: ProfileAction;
-  dates?: true;
-  desc?: true;
+  /** the action of each option that changes this attribute: K keep, C clean (or shift, for the dates options) */
+  options: Partial<Record<ProfileOption, 'K' | 'C'>>;
+  /** whether the attribute is used in a standard composite IOD */
+  inStandardIOD: boolean;
 }
 
-const rows: Array<[string, string, ProfileAction, ('dates' | 'desc')?]> = [
-  ['0008,0050', 'AccessionNumber', 'Z'],
-  ['0018,4000', 'AcquisitionComments', 'X', 'desc'],
-  ['0040,0555', 'AcquisitionContextSequence', 'X'],
-  ['0040,0556', 'AcquisitionContextDescription', 'X', 'desc'],
-  ['0008,0022', 'AcquisitionDate', 'X/Z', 'dates'],
-  ['0008,002A', 'AcquisitionDateTime', 'X/D', 'dates'],
-  ['0018,1400', 'AcquisitionDeviceProcessingDescription', 'X/D', 'desc'],
-  ['0018,11BB', 'AcquisitionFieldOfViewLabel', 'D'],
-  ['0018,9424', 'AcquisitionProtocolDescription', 'X', 'desc'],
-  ['0008,0032', 'AcquisitionTime', 'X/Z', 'dates'],
-  ['0008,0017', 'AcquisitionUID', 'U'],
-  ['0040,4035', 'ActualHumanPerformersSequence', 'X'],
-  ['0010,21B0', 'AdditionalPatientHistory', 'X', 'desc'],
-  ['0038,0010', 'AdmissionID', 'X'],
-  ['0038,0020', 'AdmittingDate', 'X', 'dates'],
-  ['0008,1084', 'AdmittingDiagnosesCodeSequence', 'X', 'desc'],
-  ['0008,1080', 'AdmittingDiagnosesDescription', 'X', 'desc'],
-  ['0038,0021', 'AdmittingTime', 'X', 'dates'],
-  ['0010,2110', 'Allergies', 'X', 'desc'],
-  ['4000,0010', 'Arbitrary', 'X'],
-  ['0040,A078', 'AuthorObserverSequence', 'X'],
-  ['0010,1081', 'BranchOfService', 'X'],
-  ['0016,004D', 'CameraOwnerName', 'X'],
-  ['0018,1007', 'CassetteID', 'X'],
-  ['0400,0115', 'CertifiedTimestamp', 'X'],
-  ['0400,0310', 'CertificateOfSigner', 'X'],
-  ['0040,0310', 'CommentsOnRadiationDose', 'X', 'desc'],
-  ['0040,0280', 'CommentsOnThePerformedProcedureStep', 'X', 'desc'],
-  ['0020,9161', 'ConcatenationUID', 'U'],
-  ['0040,3001', 'ConfidentialityConstraintOnPatientDataDescription', 'X'],
-  ['0070,0086', 'ContentCreatorIdentificationCodeSequence', 'X'],
-  ['0070,0084', 'ContentCreatorName', 'Z'],
-  ['0008,0023', 'ContentDate', 'Z/D', 'dates'],
-  ['0040,A730', 'ContentSequence', 'X'],
-  ['0008,0033', 'ContentTime', 'Z/D', 'dates'],
-  ['0008,010D', 'ContextGroupExtensionCreatorUID', 'U'],
-  ['0018,0010', 'ContrastBolusAgent', 'Z/D', 'desc'],
-  ['0018,A003', 'ContributionDescription', 'X', 'desc'],
-  ['0018,A002', 'ContributionDateTime', 'X/D', 'dates'],
-  ['0010,2150', 'CountryOfResidence', 'X'],
-  ['0008,9123', 'CreatorVersionUID', 'U'],
-  ['0038,0300', 'CurrentPatientLocation', 'X'],
-  ['50xx,xxxx', 'CurveData', 'X'],
-  ['0008,0025', 'CurveDate', 'X', 'dates'],
-  ['0008,0035', 'CurveTime', 'X', 'dates'],
-  ['0040,A07C', 'CustodialOrganizationSequence', 'X'],
-  ['FFFC,FFFC', 'DataSetTrailingPadding', 'X'],
-  ['0040,A121', 'Date', 'D', 'dates'],
-  ['0040,A110', 'DateOfDocumentOrVerbalTransactionTrial', 'X', 'dates'],
-  ['0018,1200', 'DateOfLastCalibration', 'X', 'dates'],
-  ['0018,700C', 'DateOfLastDetectorCalibration', 'X', 'dates'],
-  ['0018,1012', 'DateOfSecondaryCapture', 'X', 'dates'],
-  ['0040,A120', 'DateTime', 'D', 'dates'],
-  ['0018,9701', 'DecayCorrectionDateTime', 'X/D', 'dates'],
-  ['0018,937F', 'DecompositionDescription', 'X', 'desc'],
-  ['0008,2111', 'DerivationDescription', 'X', 'desc'],
-  ['0018,700A', 'DetectorID', 'X/D'],
-  ['0050,0020', 'DeviceDescription', 'X', 'desc'],
-  ['3010,002D', 'DeviceLabel', 'X'],
-  ['0018,1000', 'DeviceSerialNumber', 'X/Z/D'],
-  ['0016,004B', 'DeviceSettingDescription', 'X', 'desc'],
-  ['0018,1002', 'DeviceUID', 'U'],
-  ['0400,0105', 'DigitalSignatureDateTime', 'X', 'dates'],
-  ['FFFA,FFFA', 'DigitalSignaturesSequence', 'X'],
-  ['0400,0100', 'DigitalSignatureUID', 'X'],
-  ['0020,9164', 'DimensionOrganizationUID', 'U'],
-  ['0038,0030', 'DischargeDate', 'X', 'dates'],
-  ['0038,0040', 'DischargeDiagnosisDescription', 'X', 'desc'],
-  ['0038,0032', 'DischargeTime', 'X', 'dates'],
-  ['4008,011A', 'DistributionAddress', 'X'],
-  ['4008,0119', 'DistributionName', 'X'],
-  ['300A,0013', 'DoseReferenceUID', 'U'],
-  ['0018,9517', 'EndAcquisitionDateTime', 'X/D', 'dates'],
-  ['0010,2160', 'EthnicGroup', 'X'],
-  ['0018,9804', 'ExclusionStartDateTime', 'X', 'dates'],
-  ['0008,0058', 'FailedSOPInstanceUIDList', 'U'],
-  ['0070,031A', 'FiducialUID', 'U'],
-  ['0040,2017', 'FillerOrderNumberImagingServiceRequest', 'Z'],
-  ['0018,9074', 'FrameAcquisitionDateTime', 'X/D', 'dates'],
-  ['0020,9158', 'FrameComments', 'X', 'desc'],
-  ['0020,0052', 'FrameOfReferenceUID', 'U'],
-  ['0018,9151', 'FrameReferenceDateTime', 'X/D', 'dates'],
-  ['0018,9623', 'FunctionalSyncPulse', 'X/D', 'dates'],
-  ['0018,1008', 'GantryID', 'X'],
-  ['0018,1005', 'GeneratorID', 'X'],
-  ['0016,0070', 'GPSVersionID', 'X'],
-  ['0016,0071', 'GPSLatitudeRef', 'X'],
-  ['0016,0072', 'GPSLatitude', 'X'],
-  ['0016,0073', 'GPSLongitudeRef', 'X'],
-  ['0016,0074', 'GPSLongitude', 'X'],
-  ['0016,0075', 'GPSAltitudeRef', 'X'],
-  ['0016,0076', 'GPSAltitude', 'X'],
-  ['0016,0077', 'GPSTimeStamp', 'X'],
-  ['0016,0078', 'GPSSatellites', 'X'],
-  ['0016,0079', 'GPSStatus', 'X'],
-  ['0016,007A', 'GPSMeasureMode', 'X'],
-  ['0016,007B', 'GPSDOP', 'X'],
-  ['0016,007C', 'GPSSpeedRef', 'X'],
-  ['0016,007D', 'GPSSpeed', 'X'],
-  ['0016,007E', 'GPSTrackRef', 'X'],
-  ['0016,007F', 'GPSTrack', 'X'],
-  ['0016,0080', 'GPSImgDirectionRef', 'X'],
-  ['0016,0081', 'GPSImgDirection', 'X'],
-  ['0016,0082', 'GPSMapDatum', 'X'],
-  ['0016,0083', 'GPSDestLatitudeRef', 'X'],
-  ['0016,0084', 'GPSDestLatitude', 'X'],
-  ['0016,0085', 'GPSDestLongitudeRef', 'X'],
-  ['0016,0086', 'GPSDestLongitude', 'X'],
-  ['0016,0087', 'GPSDestBearingRef', 'X'],
-  ['0016,0088', 'GPSDestBearing', 'X'],
-  ['0016,0089', 'GPSDestDistanceRef', 'X'],
-  ['0016,008A', 'GPSDestDistance', 'X'],
-  ['0016,008B', 'GPSProcessingMethod', 'X'],
-  ['0016,008C', 'GPSAreaInformation', 'X'],
-  ['0016,008D', 'GPSDateStamp', 'X'],
-  ['0016,008E', 'GPSDifferential', 'X'],
-  ['0070,0001', 'GraphicAnnotationSequence', 'D'],
-  ['0018,1011', 'HardcopyCreationDeviceID', 'X'],
-  ['0040,4037', 'HumanPerformerName', 'X'],
-  ['0040,4036', 'HumanPerformerOrganization', 'X'],
-  ['0088,0200', 'IconImageSequence', 'X'],
-  ['0008,4000', 'IdentifyingComments', 'X', 'desc'],
-  ['0020,4000', 'ImageComments', 'X', 'desc'],
-  ['0028,4000', 'ImagePresentationComments', 'X'],
-  ['0040,2400', 'ImagingServiceRequestComments', 'X', 'desc'],
-  ['4008,0300', 'Impressions', 'X', 'desc'],
-  ['0008,0015', 'InstanceCoercionDateTime', 'X', 'dates'],
-  ['0008,0012', 'InstanceCreationDate', 'X/D', 'dates'],
-  ['0008,0013', 'InstanceCreationTime', 'X/Z/D', 'dates'],
-  ['0008,0014', 'InstanceCreatorUID', 'U'],
-  ['0008,0081', 'InstitutionAddress', 'X'],
-  ['0008,0082', 'InstitutionCodeSequence', 'X/Z/D'],
-  ['0008,0080', 'InstitutionName', 'X/Z/D'],
-  ['0008,1040', 'InstitutionalDepartmentName', 'X'],
-  ['0008,1041', 'InstitutionalDepartmentTypeCodeSequence', 'X'],
-  ['0010,1050', 'InsurancePlanIdentification', 'X'],
-  ['0040,1011', 'IntendedRecipientsOfResultsIdentificationSequence', 'X'],
-  ['4008,0111', 'InterpretationApproverSequence', 'X'],
-  ['4008,010C', 'InterpretationAuthor', 'X'],
-  ['4008,0115', 'InterpretationDiagnosisDescription', 'X', 'desc'],
-  ['4008,0202', 'InterpretationIDIssuer', 'X'],
-  ['4008,0102', 'InterpretationRecorder', 'X'],
-  ['4008,010B', 'InterpretationText', 'X', 'desc'],
-  ['4008,010A', 'InterpretationTranscriber', 'X'],
-  ['0008,3010', 'IrradiationEventUID', 'U'],
-  ['0038,0011', 'IssuerOfAdmissionID', 'X'],
-  ['0038,0014', 'IssuerOfAdmissionIDSequence', 'X'],
-  ['0010,0021', 'IssuerOfPatientID', 'X'],
-  ['0010,0024', 'IssuerOfPatientIDQualifiersSequence', 'X'],
-  ['0038,0061', 'IssuerOfServiceEpisodeID', 'X'],
-  ['0038,0064', 'IssuerOfServiceEpisodeIDSequence', 'X'],
-  ['0040,2004', 'IssueDateOfImagingServiceRequest', 'X', 'dates'],
-  ['0040,2005', 'IssueTimeOfImagingServiceRequest', 'X', 'dates'],
-  ['0028,1214', 'LargePaletteColorLookupTableUID', 'U'],
-  ['0010,21D0', 'LastMenstrualDate', 'X', 'dates'],
-  ['0400,0404', 'MAC', 'X'],
-  ['0018,100B', 'ManufacturerDeviceClassUID', 'U'],
-  ['0002,0003', 'MediaStorageSOPInstanceUID', 'U'],
-  ['0010,2000', 'MedicalAlerts', 'X', 'desc'],
-  ['0010,1090', 'MedicalRecordLocator', 'X'],
-  ['0010,1080', 'MilitaryRank', 'X'],
-  ['0400,0550', 'ModifiedAttributesSequence', 'X'],
-  ['0020,3406', 'ModifiedImageDescription', 'X', 'desc'],
-  ['0020,3401', 'ModifyingDeviceID', 'X'],
-  ['0020,3404', 'ModifyingDeviceManufacturer', 'X'],
-  ['0008,1060', 'NameOfPhysiciansReadingStudy', 'X'],
-  ['0040,1010', 'NamesOfIntendedRecipientsOfResults', 'X'],
-  ['0400,0551', 'NonconformingModifiedAttributesSequence', 'X'],
-  ['0040,A192', 'ObservationDateTrial', 'X', 'dates'],
-  ['0040,A032', 'ObservationDateTime', 'X/D', 'dates'],
-  ['0040,A033', 'ObservationStartDateTime', 'X', 'dates'],
-  ['0040,A193', 'ObservationTimeTrial', 'X', 'dates'],
-  ['0040,A171', 'ObservationUID', 'U'],
-  ['0010,2180', 'Occupation', 'X', 'desc'],
-  ['0008,1072', 'OperatorIdentificationSequence', 'X'],
-  ['0008,1070', 'OperatorsName', 'X/Z/D'],
-  ['0040,2010', 'OrderCallbackPhoneNumber', 'X'],
-  ['0040,2011', 'OrderCallbackTelecomInformation', 'X'],
-  ['0040,2008', 'OrderEnteredBy', 'X'],
-  ['0040,2009', 'OrderEntererLocation', 'X'],
-  ['0400,0561', 'OriginalAttributesSequence', 'X'],
-  ['0010,1000', 'OtherPatientIDs', 'X'],
-  ['0010,1002', 'OtherPatientIDsSequence', 'X'],
-  ['0010,1001', 'OtherPatientNames', 'X'],
-  ['60xx,4000', 'OverlayComments', 'X', 'desc'],
-  ['60xx,3000', 'OverlayData', 'X'],
-  ['0008,0024', 'OverlayDate', 'X', 'dates'],
-  ['0008,0034', 'OverlayTime', 'X', 'dates'],
-  ['0028,1199', 'PaletteColorLookupTableUID', 'U'],
-  ['0040,A07A', 'ParticipantSequence', 'X'],
-  ['0040,A082', 'ParticipationDateTime', 'X', 'dates'],
-  ['0010,1040', 'PatientAddress', 'X'],
-  ['0010,1010', 'PatientAge', 'X'],
-  ['0010,0030', 'PatientBirthDate', 'Z'],
-  ['0010,0033', 'PatientBirthDateInAlternativeCalendar', 'X'],
-  ['0010,1005', 'PatientBirthName', 'X'],
-  ['0010,0032', 'PatientBirthTime', 'X'],
-  ['0010,4000', 'PatientComments', 'X', 'desc'],
-  ['0010,0034', 'PatientDeathDateInAlternativeCalendar', 'X'],
-  ['0010,0035', 'PatientAlternativeCalendar', 'X'],
-  ['0010,0020', 'PatientID', 'Z'],
-  ['0038,0400', 'PatientInstitutionResidence', 'X'],
-  ['0010,0050', 'PatientInsurancePlanCodeSequence', 'X'],
-  ['0010,1060', 'PatientMotherBirthName', 'X'],
-  ['0010,0010', 'PatientName', 'Z'],
-  ['0010,0101', 'PatientPrimaryLanguageCodeSequence', 'X'],
-  ['0010,0102', 'PatientPrimaryLanguageModifierCodeSequence', 'X'],
-  ['0010,21F0', 'PatientReligiousPreference', 'X'],
-  ['0010,0040', 'PatientSex', 'Z'],
-  ['0010,2203', 'PatientSexNeutered', 'X/Z'],
-  ['0010,1020', 'PatientSize', 'X'],
-  ['0038,0500', 'PatientState', 'X', 'desc'],
-  ['0010,2155', 'PatientTelecomInformation', 'X'],
-  ['0010,2154', 'PatientTelephoneNumbers', 'X'],
-  ['0010,1030', 'PatientWeight', 'X'],
-  ['0040,1004', 'PatientTransportArrangements', 'X'],
-  ['0040,0243', 'PerformedLocation', 'X'],
-  ['0040,0254', 'PerformedProcedureStepDescription', 'X', 'desc'],
-  ['0040,0250', 'PerformedProcedureStepEndDate', 'X', 'dates'],
-  ['0040,4051', 'PerformedProcedureStepEndDateTime', 'X', 'dates'],
-  ['0040,0251', 'PerformedProcedureStepEndTime', 'X', 'dates'],
-  ['0040,0253', 'PerformedProcedureStepID', 'X'],
-  ['0040,0244', 'PerformedProcedureStepStartDate', 'X', 'dates'],
-  ['0040,4050', 'PerformedProcedureStepStartDateTime', 'X', 'dates'],
-  ['0040,0245', 'PerformedProcedureStepStartTime', 'X', 'dates'],
-  ['0040,0241', 'PerformedStationAETitle', 'X'],
-  ['0040,4030', 'PerformedStationGeographicLocationCodeSequence', 'X'],
-  ['0040,0242', 'PerformedStationName', 'X'],
-  ['0040,4028', 'PerformedStationNameCodeSequence', 'X'],
-  ['0008,1052', 'PerformingPhysicianIdentificationSequence', 'X'],
-  ['0008,1050', 'PerformingPhysicianName', 'X'],
-  ['0040,1102', 'PersonAddress', 'X'],
-  ['0040,1101', 'PersonIdentificationCodeSequence', 'D'],
-  ['0040,A123', 'PersonName', 'D'],
-  ['0040,1104', 'PersonTelecomInformation', 'X'],
-  ['0040,1103', 'PersonTelephoneNumbers', 'X'],
-  ['4008,0114', 'PhysicianApprovingInterpretation', 'X'],
-  ['0008,1062', 'PhysiciansReadingStudyIdentificationSequence', 'X'],
-  ['0008,1048', 'PhysiciansOfRecord', 'X'],
-  ['0008,1049', 'PhysiciansOfRecordIdentificationSequence', 'X'],
-  ['0040,2016', 'PlacerOrderNumberImagingServiceRequest', 'Z'],
-  ['0018,1004', 'PlateID', 'X'],
-  ['0040,0012', 'PreMedication', 'X'],
-  ['0010,21C0', 'PregnancyStatus', 'X'],
-  ['0008,1032', 'ProcedureCodeSequence', 'X/Z', 'desc'],
-  ['0018,1030', 'ProtocolName', 'X/D', 'desc'],
-  ['0008,0019', 'PyramidUID', 'U'],
-  ['0018,1078', 'RadiopharmaceuticalStartDateTime', 'X', 'dates'],
-  ['0018,1072', 'RadiopharmaceuticalStartTime', 'X', 'dates'],
-  ['0018,1079', 'RadiopharmaceuticalStopDateTime', 'X', 'dates'],
-  ['0018,1073', 'RadiopharmaceuticalStopTime', 'X', 'dates'],
-  ['0040,2001', 'ReasonForImagingServiceRequest', 'X', 'desc'],
-  ['0032,1030', 'ReasonForStudy', 'X', 'desc'],
-  ['0040,1002', 'ReasonForTheRequestedProcedure', 'X', 'desc'],
-  ['0040,A13A', 'ReferencedDateTime', 'D', 'dates'],
-  ['0400,0402', 'ReferencedDigitalSignatureSequence', 'X'],
-  ['3006,0024', 'ReferencedFrameOfReferenceUID', 'U'],
-  ['0040,4023', 'ReferencedGeneralPurposeScheduledProcedureStepTransactionUID', 'U'],
-  ['0008,1140', 'ReferencedImageSequence', 'X/Z/U*'],
-  ['0008,1120', 'ReferencedPatientSequence', 'X'],
-  ['0038,0004', 'ReferencedPatientAliasSequence', 'X'],
-  ['0010,1100', 'ReferencedPatientPhotoSequence', 'X'],
-  ['0008,1111', 'ReferencedPerformedProcedureStepSequence', 'X/Z/D'],
-  ['0400,0403', 'ReferencedSOPInstanceMACSequence', 'X'],
-  ['0008,1155', 'ReferencedSOPInstanceUID', 'U'],
-  ['0004,1511', 'ReferencedSOPInstanceUIDInFile', 'U'],
-  ['0008,1110', 'ReferencedStudySequence', 'X/Z'],
-  ['0008,0092', 'ReferringPhysicianAddress', 'X'],
-  ['0008,0096', 'ReferringPhysicianIdentificationSequence', 'X'],
-  ['0008,0090', 'ReferringPhysicianName', 'Z'],
-  ['0008,0094', 'ReferringPhysicianTelephoneNumbers', 'X'],
-  ['0010,2152', 'RegionOfResidence', 'X'],
-  ['3006,00C2', 'RelatedFrameOfReferenceUID', 'U'],
-  ['0040,0275', 'RequestAttributesSequence', 'X'],
-  ['0032,1070', 'RequestedContrastAgent', 'X', 'desc'],
-  ['0040,1400', 'RequestedProcedureComments', 'X', 'desc'],
-  ['0032,1060', 'RequestedProcedureDescription', 'X/Z', 'desc'],
-  ['0040,1001', 'RequestedProcedureID', 'X'],
-  ['0040,1005', 'RequestedProcedureLocation', 'X'],
-  ['0032,1032', 'RequestingPhysician', 'X'],
-  ['0032,1033', 'RequestingService', 'X'],
-  ['0010,2299', 'ResponsibleOrganization', 'X'],
-  ['0010,2297', 'ResponsiblePerson', 'X'],
-  ['4008,4000', 'ResultsComments', 'X', 'desc'],
-  ['4008,0118', 'ResultsDistributionListSequence', 'X'],
-  ['4008,0042', 'ResultsIDIssuer', 'X'],
-  ['300E,0004', 'ReviewDate', 'X', 'dates'],
-  ['300E,0008', 'ReviewerName', 'X/Z'],
-  ['300E,0005', 'ReviewTime', 'X', 'dates'],
-  ['3006,0028', 'ROIDescription', 'X', 'desc'],
-  ['3006,0038', 'ROIGenerationDescription', 'X', 'desc'],
-  ['3006,00A6', 'ROIInterpreter', 'Z'],
-  ['0038,001A', 'ScheduledAdmissionDate', 'X', 'dates'],
-  ['0038,001B', 'ScheduledAdmissionTime', 'X', 'dates'],
-  ['0038,001E', 'ScheduledPatientInstitutionResidence', 'X'],
-  ['0040,000B', 'ScheduledPerformingPhysicianIdentificationSequence', 'X'],
-  ['0040,0006', 'ScheduledPerformingPhysicianName', 'X'],
-  ['0040,0007', 'ScheduledProcedureStepDescription', 'X', 'desc'],
-  ['0040,0004', 'ScheduledProcedureStepEndDate', 'X', 'dates'],
-  ['0040,0005', 'ScheduledProcedureStepEndTime', 'X', 'dates'],
-  ['0040,0009', 'ScheduledProcedureStepID', 'X'],
-  ['0040,0011', 'ScheduledProcedureStepLocation', 'X'],
-  ['0040,0002', 'ScheduledProcedureStepStartDate', 'X', 'dates'],
-  ['0040,0003', 'ScheduledProcedureStepStartTime', 'X', 'dates'],
-  ['0040,0001', 'ScheduledStationAETitle', 'X'],
-  ['0040,4027', 'ScheduledStationGeographicLocationCodeSequence', 'X'],
-  ['0040,0010', 'ScheduledStationName', 'X'],
-  ['0040,4025', 'ScheduledStationNameCodeSequence', 'X'],
-  ['0032,1020', 'ScheduledStudyLocation', 'X'],
-  ['0032,1021', 'ScheduledStudyLocationAETitle', 'X'],
-  ['0032,1000', 'ScheduledStudyStartDate', 'X', 'dates'],
-  ['0032,1001', 'ScheduledStudyStartTime', 'X', 'dates'],
-  ['0018,1010', 'SecondaryCaptureDeviceID', 'X'],
-  ['0008,0021', 'SeriesDate', 'X', 'dates'],
-  ['0008,103E', 'SeriesDescription', 'X', 'desc'],
-  ['0020,000E', 'SeriesInstanceUID', 'U'],
-  ['0008,0031', 'SeriesTime', 'X', 'dates'],
-  ['0038,0062', 'ServiceEpisodeDescription', 'X', 'desc'],
-  ['0038,0060', 'ServiceEpisodeID', 'X'],
-  ['0010,21A0', 'SmokingStatus', 'X'],
-  ['0008,0018', 'SOPInstanceUID', 'U'],
-  ['3008,0105', 'SourceSerialNumber', 'X'],
-  ['0008,2112', 'SourceImageSequence', 'X/Z/U*'],
-  ['0038,0050', 'SpecialNeeds', 'X'],
-  ['0040,0554', 'SpecimenUID', 'U'],
-  ['0018,9516', 'StartAcquisitionDateTime', 'X/D', 'dates'],
-  ['0008,1010', 'StationName', 'X/Z/D'],
-  ['0088,0140', 'StorageMediaFileSetUID', 'U'],
-  ['3006,0008', 'StructureSetDate', 'X/Z', 'dates'],
-  ['3006,0002', 'StructureSetLabel', 'D'],
-  ['3006,0004', 'StructureSetName', 'X'],
-  ['3006,0009', 'StructureSetTime', 'X/Z', 'dates'],
-  ['0032,1040', 'StudyArrivalDate', 'X', 'dates'],
-  ['0032,1041', 'StudyArrivalTime', 'X', 'dates'],
-  ['0032,4000', 'StudyComments', 'X', 'desc'],
-  ['0032,1050', 'StudyCompletionDate', 'X', 'dates'],
-  ['0032,1051', 'StudyCompletionTime', 'X', 'dates'],
-  ['0008,0020', 'StudyDate', 'Z', 'dates'],
-  ['0008,1030', 'StudyDescription', 'X', 'desc'],
-  ['0020,0010', 'StudyID', 'Z'],
-  ['0032,0012', 'StudyIDIssuer', 'X'],
-  ['0020,000D', 'StudyInstanceUID', 'U'],
-  ['0032,0034', 'StudyReadDate', 'X', 'dates'],
-  ['0032,0035', 'StudyReadTime', 'X', 'dates'],
-  ['0008,0030', 'StudyTime', 'Z', 'dates'],
-  ['0032,0032', 'StudyVerifiedDate', 'X', 'dates'],
-  ['0032,0033', 'StudyVerifiedTime', 'X', 'dates'],
-  ['0020,0200', 'SynchronizationFrameOfReferenceUID', 'U'],
-  ['0018,2042', 'TargetUID', 'U'],
-  ['0040,DB0D', 'TemplateExtensionCreatorUID', 'U'],
-  ['0040,DB0C', 'TemplateExtensionOrganizationUID', 'U'],
-  ['4000,4000', 'TextComments', 'X'],
-  ['2030,0020', 'TextString', 'X'],
-  ['0040,A122', 'Time', 'D', 'dates'],
-  ['0018,1201', 'TimeOfLastCalibration', 'X', 'dates'],
-  ['0018,700E', 'TimeOfLastDetectorCalibration', 'X', 'dates'],
-  ['0008,0201', 'TimezoneOffsetFromUTC', 'X'],
-  ['0088,0910', 'TopicAuthor', 'X'],
-  ['0088,0912', 'TopicKeywords', 'X'],
-  ['0088,0906', 'TopicSubject', 'X'],
-  ['0088,0904', 'TopicTitle', 'X'],
-  ['0062,0021', 'TrackingUID', 'U'],
-  ['0008,1195', 'TransactionUID', 'U'],
-  ['0018,1009', 'UniqueDeviceIdentifier', 'X'],
-  ['0018,100A', 'UDISequence', 'X'],
-  ['0040,A124', 'UID', 'U'],
-  ['0040,A030', 'VerificationDateTime', 'D', 'dates'],
-  ['0040,A088', 'VerifyingObserverIdentificationCodeSequence', 'Z'],
-  ['0040,A075', 'VerifyingObserverName', 'D'],
-  ['0040,A073', 'VerifyingObserverSequence', 'D'],
-  ['0040,A027', 'VerifyingOrganization', 'X'],
-  ['0038,4000', 'VisitComments', 'X', 'desc'],
-  ['0018,9367', 'XRaySourceID', 'X/D'],
-  ['0018,9371', 'XRayDetectorID', 'X/D'],
-  ['0018,9373', 'XRayDetectorLabel', 'X'],
-];
+interface TableRow {
+  name: string;
+  tag: string;
+  stdCompIOD: 'Y' | 'N';
+  basicProfile: string;
+  [option: string]: string;
+}
 
-/** The Basic Profile table, one row per attribute. */
-export const basicProfile: readonly ProfileRow[] = rows.map(([tag, keyword, action, flag]) => ({
-  tag: `(${tag})`,
-  keyword,
-  action,
-  ...(flag === 'dates' ? { dates: true as const } : {}),
-  ...(flag === 'desc' ? { desc: true as const } : {}),
-}));
+const actions = new Set<string>(['D', 'Z', 'X', 'K', 'C', 'U', 'X/Z', 'X/D', 'Z/D', 'X/Z/D', 'X/Z/U*', 'X/D/U*']);
+
+function keywordFromName(name: string): string {
+  return name
+    .replace(/\(.*?\)/g, ' ')
+    .replace(/'s\b/g, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+}
+
+function loadTable(): ProfileRow[] {
+  const table = createRequire(import.meta.url)('./ps3.15/confidentiality_profile_attributes.json') as TableRow[];
+  return table.map((r) => {
+    const name = r.name
+      .replace(/\s*\(see Note \d+\)/i, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+    if (!actions.has(r.basicProfile)) throw new Error(`PS3.15 table: unknown action ${r.basicProfile} for ${r.tag}`);
+    const options: ProfileRow['options'] = {};
+    for (const [option, column] of Object.entries(profileOptions) as Array<[ProfileOption, string]>) {
+      const v = r[column];
+      if (v === 'K' || v === 'C') options[option] = v;
+      else if (v !== undefined) throw new Error(`PS3.15 table: unknown option action ${v} for ${r.tag}`);
+    }
+    let tag: string;
+    let keyword: string;
+    if (/^\(GGGG,EEEE\)/i.test(r.tag)) {
+      tag = '(gggg,eeee)';
+      keyword = 'PrivateAttributes';
+    } else if (/x/i.test(r.tag)) {
+      tag = r.tag.replace(/X/g, 'x');
+      keyword = keywordFromName(name);
+    } else {
+      tag = r.tag.toUpperCase();
+      const known = nameOf(parseInt(tag.slice(1, 5) + tag.slice(6, 10), 16) >>> 0);
+      keyword = known === 'UnknownTag' ? keywordFromName(name) : known.replace(/^RETIRED_/, '');
+    }
+    return { tag, keyword, name, action: r.basicProfile as ProfileAction, options, inStandardIOD: r.stdCompIOD === 'Y' };
+  });
+}
+
+/** Table E.1-1, every row, in the standard's order. */
+export const basicProfile: readonly ProfileRow[] = loadTable();
 
 const exact = new Map<number, ProfileRow>();
+const byTag = new Map(basicProfile.map((r) => [r.tag, r]));
 for (const row of basicProfile) {
-  if (row.tag.includes('x')) continue;
-  const [g, e] = row.tag.slice(1, -1).split(',');
-  exact.set(((parseInt(g!, 16) << 16) | parseInt(e!, 16)) >>> 0, row);
+  if (!/^\([0-9A-F]{4},[0-9A-F]{4}\)$/.test(row.tag)) continue;
+  exact.set(parseInt(row.tag.slice(1, 5) + row.tag.slice(6, 10), 16) >>> 0, row);
 }
+const curveData = byTag.get('(50xx,xxxx)')!;
+const overlayData = byTag.get('(60xx,3000)')!;
+const overlayComments = byTag.get('(60xx,4000)')!;
+const privateAttributes = byTag.get('(gggg,eeee)')!;
 
-/** The profile row for a tag (repeating groups 50xx and 60xx included), if the table lists it. */
+/** The profile row for a tag (repeating groups and private attributes included), if the table lists it. */
 export function profileRowFor(tag: number): ProfileRow | undefined {
   const hit = exact.get(tag);
   if (hit) return hit;
+  if (isPrivateTag(tag)) return privateAttributes;
   const group = tag >>> 16;
   const element = tag & 0xffff;
-  if (group >= 0x5000 && group <= 0x50ff && group % 2 === 0) return basicProfile.find((r) => r.keyword === 'CurveData');
-  if (group >= 0x6000 && group <= 0x60ff && group % 2 === 0) {
-    if (element === 0x3000) return basicProfile.find((r) => r.keyword === 'OverlayData');
-    if (element === 0x4000) return basicProfile.find((r) => r.keyword === 'OverlayComments');
+  if (group >= 0x5000 && group <= 0x50ff) return curveData;
+  if (group >= 0x6000 && group <= 0x60ff) {
+    if (element === 0x3000) return overlayData;
+    if (element === 0x4000) return overlayComments;
   }
   return undefined;
+}
+
+/**
+ * What an attribute's row says under a set of options. An option's K (keep) wins over its C (clean or,
+ * for the dates options, shift), which wins over the Basic Profile action: options only ever retain more.
+ */
+export function optionActionFor(row: ProfileRow, enabled: ReadonlySet<ProfileOption>): { option: ProfileOption; action: 'K' | 'C' } | undefined {
+  let best: { option: ProfileOption; action: 'K' | 'C' } | undefined;
+  for (const [option, action] of Object.entries(row.options) as Array<[ProfileOption, 'K' | 'C']>) {
+    if (!enabled.has(option)) continue;
+    if (!best || (action === 'K' && best.action === 'C')) best = { option, action };
+  }
+  return best;
 }
