@@ -5,7 +5,11 @@
 //    batch, task) and the 1 h proxy, its frames.json and sprite then replace the asset's derivatives in S3
 //    (metadata.proxy updated to match). Figures: opening the task to the first frame presented (rVFC), and
 //    one frame step (→ to the new frame presented) at 30 random positions; baseline a bare <video> loading
-//    the same signed URL, sought to the same times, the two pages in turn.
+//    the same signed URL, sought to the times the player gives frames n and n + 1, the two pages in turn.
+//    Paused, the player draws frames from its decoder on a canvas: such a frame counts as presented at the
+//    second animation frame after the draw (rVFC reports a <video> frame after the compositor has it); the
+//    bare page is measured once the player's decoder has stopped decoding ahead, and every 10th step the
+//    canvas is compared with the page's own <video> at frames n, n + 1, n + 2 (it must match n + 1).
 //  - 2D (one kind per editor, so boxes and polygons are two tasks on the same 1080p frame): the bbox editor
 //    with 1,000 boxes and the polygon editor with 300 polygons of 20 vertices (saved drafts): per step of a
 //    60-step page.mouse drag of one box (or one vertex) across the stage, the length of the frame that handled
@@ -15,7 +19,9 @@
 //  - volume: a synthetic 512×512×300 int16 NIfTI (sphere in a body, noise) uploaded as .nii through ingest
 //    into the volume editor: first render (navigation to NiiVue loaded and drawn, GPU synced by a 1-pixel
 //    readPixels) and per slice step (↑ to the next frame drawn and synced); baseline NiiVue alone on a bare
-//    page loading the same deidentified.nii.gz with the calls the editor makes (multiplanar, empty drawing).
+//    page loading the same deidentified.nii.gz with the calls the editor makes (multiplanar, empty drawing),
+//    its canvas in a box of the editor's canvas size (checked: both draw the same pixels). The WebGL calls of
+//    each step (draws, texture uploads, gl.finish) and where its time goes are logged beside the figures.
 //    WebGL is SwiftShader here: the figures say how the editor compares with NiiVue, not how fast a GPU is.
 // Goals: video first frame < 1 s, frame step < 50 ms; every figure within 1.5× its bare page.
 // Media is generated once into ~/.cache/suture/bench (first run: ~3 min of encoding). Everything started here
@@ -53,6 +59,8 @@ const VOLUME_DIMS = [512, 512, 300] as const;
 const VIEWPORT = { width: 1400, height: 1000 };
 /** SUTURE_BENCH_WORKSPACE_PARTS (e.g. "2d,volume") runs a part of the suite; all by default. */
 const PARTS = new Set((process.env.SUTURE_BENCH_WORKSPACE_PARTS ?? 'video,2d,volume').split(','));
+/** SUTURE_BENCH_WORKSPACE_TRACE=<dir>: a Chromium trace of the first volume slice steps (both pages) into <dir>/volume-steps.json. */
+const TRACE_DIR = process.env.SUTURE_BENCH_WORKSPACE_TRACE ?? null;
 const CLASSES = [
   { key: 'grasper', name: 'Grasper' },
   { key: 'hook', name: 'Hook' },
@@ -400,7 +408,9 @@ v.src = ${src};</script></body></html>`,
       const h = Number(url.searchParams.get('h') ?? 600);
       return send(
         'text/html',
-        `<!doctype html><html><body style="margin:0"><canvas id="gl" data-testid="bare-volume-canvas" style="display:block;width:${w}px;height:${h}px"></canvas>
+        // NiiVue (isResizeCanvas) sizes its canvas to 100% of the parent: a box of the editor's canvas size, as
+        // the editor's .volume-canvas-box is (straight in <body>, the canvas came out 1400×150).
+        `<!doctype html><html><body style="margin:0"><div style="position:relative;width:${w}px;height:${h}px"><canvas id="gl" data-testid="bare-volume-canvas" style="display:block;width:100%;height:100%"></canvas></div>
 <script type="module">import '/niivue.js';
 const nv = new window.Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: false, dragAndDropEnabled: false, isResizeCanvas: true, logLevel: 'warn', penSize: 1 });
 await nv.attachToCanvas(document.getElementById('gl'));
@@ -426,7 +436,12 @@ window.__volumeReady?.();</script></body></html>`,
 
 // ------------------------------------------------------------------ in-page instruments (init scripts)
 
-/** Every <video>: each presented frame (rVFC) with its media time; every keydown's time (capture phase). */
+/**
+ * Every <video>: each presented frame (rVFC) with its media time; every keydown's time (capture phase). And
+ * the player's frame canvas (paused frames drawn from its decoder): each draw (its data-frame set) counts as
+ * presented at the second animation frame after it, i.e. in the rendering steps after the frame holding the
+ * draw was committed, where rVFC reports a video frame the compositor has presented (no earlier).
+ */
 const VIDEO_PROBE = `(() => {
   const b = (window.__bench = { frames: [], keys: [], metadataAt: null });
   addEventListener('keydown', () => b.keys.push(performance.now()), true);
@@ -434,10 +449,47 @@ const VIDEO_PROBE = `(() => {
     if (v.__benchHooked) return;
     v.__benchHooked = true;
     v.addEventListener('loadedmetadata', () => { if (b.metadataAt === null) b.metadataAt = performance.now(); });
-    const cb = (now, meta) => { b.frames.push({ t: performance.now(), mediaTime: meta.mediaTime }); v.requestVideoFrameCallback(cb); };
+    const cb = (now, meta) => { b.frames.push({ t: performance.now(), mediaTime: meta.mediaTime, via: 'video' }); v.requestVideoFrameCallback(cb); };
     v.requestVideoFrameCallback(cb);
   };
-  new MutationObserver(() => document.querySelectorAll('video').forEach(hook)).observe(document, { childList: true, subtree: true });
+  const hookCanvas = (c) => {
+    if (c.__benchHooked) return;
+    c.__benchHooked = true;
+    new MutationObserver(() => {
+      const frame = Number(c.dataset.frame);
+      requestAnimationFrame(() => requestAnimationFrame(() => b.frames.push({ t: performance.now(), frame, via: 'canvas' })));
+    }).observe(c, { attributes: true, attributeFilter: ['data-frame'] });
+  };
+  // Frame exactness of the player's canvas: mean absolute difference (per channel, 0–255) from a <video> of
+  // the same proxy (CORS, so that its pixels can be read) sought to frames n - 1, n and n + 1.
+  window.__canvasMatches = async (n, fps) => {
+    const canvas = document.querySelector('canvas[data-testid="video-canvas"]');
+    const video = document.createElement('video');
+    video.crossOrigin = 'anonymous';
+    video.muted = true;
+    video.preload = 'auto';
+    video.src = document.querySelector('video').currentSrc;
+    await new Promise((resolve, reject) => { video.addEventListener('loadeddata', resolve, { once: true }); video.addEventListener('error', () => reject(new Error('the check video did not load')), { once: true }); });
+    const { width, height } = canvas;
+    const shown = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const context = new OffscreenCanvas(width, height).getContext('2d');
+    const out = [];
+    for (const frame of [n - 1, n, n + 1]) {
+      await new Promise((resolve) => { video.addEventListener('seeked', resolve, { once: true }); video.currentTime = (frame + 0.5) / fps; });
+      context.drawImage(video, 0, 0, width, height);
+      const other = context.getImageData(0, 0, width, height).data;
+      let sum = 0;
+      for (let i = 0; i < other.length; i += 4) sum += Math.abs(other[i] - shown[i]) + Math.abs(other[i + 1] - shown[i + 1]) + Math.abs(other[i + 2] - shown[i + 2]);
+      out.push(sum / (other.length / 4) / 3);
+    }
+    video.removeAttribute('src');
+    video.load();
+    return out;
+  };
+  new MutationObserver(() => {
+    document.querySelectorAll('video').forEach(hook);
+    document.querySelectorAll('canvas[data-testid="video-canvas"]').forEach(hookCanvas);
+  }).observe(document, { childList: true, subtree: true });
 })();`;
 
 /**
@@ -445,7 +497,17 @@ const VIDEO_PROBE = `(() => {
  * and each ↑'s next frame, each followed by a 1-pixel readPixels that waits for the GPU to finish the draw.
  */
 const VOLUME_PROBE = `(() => {
-  const b = (window.__bench = { readyAt: null, renderedAt: null, steps: [], renderer: null });
+  const b = (window.__bench = { readyAt: null, renderedAt: null, steps: [], stepsGl: [], renderer: null });
+  // WebGL work per step (what the page asked of the GPU): draw calls, texture uploads (bytes), gl.finish.
+  const gl = (b.gl = { draws: 0, uploads: 0, uploadBytes: 0, finishes: 0 });
+  const proto = WebGL2RenderingContext.prototype;
+  const count = (name, f) => { const orig = proto[name]; proto[name] = function (...args) { f(args); return orig.apply(this, args); }; };
+  count('drawArrays', () => gl.draws++);
+  count('drawElements', () => gl.draws++);
+  count('finish', () => gl.finishes++);
+  const bytesOf = (args) => { const data = args.find((a) => ArrayBuffer.isView(a)); return data ? data.byteLength : 0; };
+  for (const name of ['texImage2D', 'texSubImage2D', 'texImage3D', 'texSubImage3D'])
+    count(name, (args) => { gl.uploads++; gl.uploadBytes += bytesOf(args); });
   const canvas = () => document.querySelector('[data-testid="volume-canvas"], [data-testid="bare-volume-canvas"]');
   const sync = () => {
     const gl = canvas()?.getContext('webgl2');
@@ -454,12 +516,31 @@ const VOLUME_PROBE = `(() => {
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
     if (!b.renderer) { const ext = gl.getExtension('WEBGL_debug_renderer_info'); b.renderer = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER); }
   };
-  const afterFrame = (done) => requestAnimationFrame(() => setTimeout(() => { sync(); done(performance.now()); }, 0));
+  // Where a step's time goes: to the animation frame (handlers, style, layout), to the task after it (paint,
+  // commit), and waiting on the GPU in readPixels.
+  let phases = null;
+  const afterFrame = (done) => requestAnimationFrame(() => {
+    const raf = performance.now();
+    setTimeout(() => { const task = performance.now(); sync(); const read = performance.now(); phases = { raf, task, read }; done(read); }, 0);
+  });
   const ready = () => { if (b.readyAt !== null) return; b.readyAt = performance.now(); afterFrame((t) => (b.renderedAt = t)); };
   window.__volumeReady = ready;
   new MutationObserver(() => { if (document.querySelector('[data-testid="volume-slice"][data-state="ready"]')) ready(); })
     .observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
-  addEventListener('keydown', (e) => { if (e.key !== 'ArrowUp') return; const t0 = performance.now(); afterFrame((t1) => b.steps.push(t1 - t0)); }, true);
+  addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowUp') return;
+    const t0 = performance.now();
+    const g0 = { ...gl };
+    afterFrame((t1) => {
+      b.steps.push(t1 - t0);
+      b.stepsGl.push({
+        ...Object.fromEntries(Object.keys(gl).map((k) => [k, gl[k] - g0[k]])),
+        toFrameMs: Math.round(phases.raf - t0),
+        frameToTaskMs: Math.round(phases.task - phases.raf),
+        readPixelsMs: Math.round(phases.read - phases.task),
+      });
+    });
+  }, true);
 })();`;
 
 /** rAF timestamps while a gesture runs: window.__frames.start() / stop(). */
@@ -669,6 +750,8 @@ interface Env {
   web: { url: string };
   bare: { url: string };
   admin: Person;
+  /** The operations manager who made the campaigns. */
+  ops: Person;
   errors: string[];
   /** WebGL renderer string, read by the volume pages. */
   renderer?: string;
@@ -703,7 +786,7 @@ function figure(
 
 async function videoFigures(env: Env, browser: Browser, campaignId: string, frameCount: number): Promise<BenchFigure[]> {
   const { stack } = env;
-  const { person: ann, storage } = await annotator(env, browser, 'Vera Video');
+  const { person: ann, storage } = await annotator(env, browser, 'Vera Video', [campaignId]);
   const assignmentId = await claim(stack, ann, campaignId);
   // The bare page loads the very URL the console was given (the same signed proxy URL from the API).
   const urls = await assetUrls(stack, ann, assignmentId);
@@ -714,7 +797,13 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
     const page = await newPage(context, `video ${kind}`, env.errors);
     await page.goto(kind === 'app' ? `${env.web.url}/work/${assignmentId}` : bareUrl);
     await page.waitForFunction('window.__bench.frames.length > 0', undefined, { timeout: 60_000, polling: 20 });
-    const b = (await page.evaluate('({ t: window.__bench.frames[0].t, m: window.__bench.metadataAt })')) as { t: number; m: number };
+    const b = (await page.evaluate(`({
+      t: window.__bench.frames[0].t,
+      m: window.__bench.metadataAt,
+      html: performance.getEntriesByType('navigation')[0]?.responseEnd,
+      video: performance.getEntriesByType('resource').find((e) => e.initiatorType === 'video')?.startTime,
+    })`)) as { t: number; m: number; html: number; video?: number };
+    log(`video ${kind} open: document ${b.html.toFixed(0)} ms, video request ${b.video?.toFixed(0) ?? '?'} ms, metadata ${b.m?.toFixed(0)} ms, first frame ${b.t.toFixed(0)} ms`);
     return { page, context, firstFrame: b.t, metadata: b.m };
   };
   const appOpens: number[] = [];
@@ -743,25 +832,48 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
   const shownCount = Number(await caption.getAttribute('data-frame-count'));
   if (shownCount !== frameCount) throw new Error(`the player counts ${shownCount} frames, frames.json ${frameCount}`);
 
+  // The player's frame decoder starts after the first frame; give it time to read the proxy's sample table.
+  const decoderState = () => caption.getAttribute('data-decoder');
+  await app.page
+    .waitForFunction(() => ['ready', 'busy', 'failed'].includes(document.querySelector('[data-testid="video-frame"]')?.getAttribute('data-decoder') ?? ''), undefined, {
+      timeout: 60_000,
+    })
+    .catch(() => {});
+  const decoderAtStart = await decoderState();
+  const decoderIdle = () =>
+    app.page.waitForFunction(() => !['busy', 'loading'].includes(document.querySelector('[data-testid="video-frame"]')?.getAttribute('data-decoder') ?? ''), undefined, {
+      timeout: 60_000,
+      polling: 20,
+    });
+
   const random = seeded(5);
   const appSteps: number[] = [];
   const bareSteps: number[] = [];
+  const via = { canvas: 0, video: 0 };
+  const exact: string[] = [];
   const frameOf = (t: number) => Math.floor(t * FPS + 0.01);
+  type Shown = { t: number; mediaTime?: number; frame?: number; via: 'video' | 'canvas' };
+  const shows = (f: Shown, n: number) => (f.via === 'canvas' ? f.frame === n : frameOf(f.mediaTime!) === n);
   const lastFrame = async (page: Page) => (await page.evaluate('window.__bench.frames.length')) as number;
   /** Waits until the page has presented a frame showing `n` after frame record `after`; returns its record. */
   const presented = async (page: Page, after: number, n: number) => {
     await page.waitForFunction(
       ([after, n, fps]) => {
-        const frames = (window as unknown as { __bench: { frames: Array<{ mediaTime: number }> } }).__bench.frames;
-        return frames.slice(after).some((f) => Math.floor(f.mediaTime * fps + 0.01) === n);
+        const frames = (window as unknown as { __bench: { frames: Array<{ mediaTime?: number; frame?: number; via: string }> } }).__bench.frames;
+        return frames.slice(after).some((f) => (f.via === 'canvas' ? f.frame === n : Math.floor(f.mediaTime! * fps + 0.01) === n));
       },
       [after, n, FPS] as const,
       { timeout: 30_000, polling: 10 },
     );
-    const frames = (await page.evaluate('window.__bench.frames')) as Array<{ t: number; mediaTime: number }>;
-    return frames.slice(after).find((f) => frameOf(f.mediaTime) === n)!;
+    const frames = (await page.evaluate('window.__bench.frames')) as Shown[];
+    return frames.slice(after).find((f) => shows(f, n))!;
   };
-  const currentTime = (page: Page) => page.evaluate(() => document.querySelector('video')!.currentTime);
+  /**
+   * Frame exactness of a step drawn on the player's canvas: the canvas beside the page's own <video> sought to
+   * frames n - 1, n and n + 1 (mean absolute difference per channel, 0–255); frame n must be the closest.
+   */
+  const canvasMatches = (n: number) =>
+    app.page.evaluate(([n, fps]) => (window as unknown as { __canvasMatches: (n: number, fps: number) => Promise<number[]> }).__canvasMatches(n, fps), [n, FPS] as const);
   const settle = () => new Promise((r) => setTimeout(r, 80));
   for (let i = 0; i < VIDEO_STEPS; i++) {
     const n = Math.floor(random() * (frameCount - 2));
@@ -776,16 +888,23 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
       const c = document.querySelector('[data-testid="video-frame"]');
       return c?.getAttribute('data-frame') === String(n) && c.getAttribute('data-settled') === 'true';
     }, n);
-    const seekN = await currentTime(app.page);
     await settle();
     mark = await lastFrame(app.page);
     await app.page.keyboard.press('ArrowRight');
     const shown = await presented(app.page, mark, n + 1);
     const keyAt = ((await app.page.evaluate('window.__bench.keys')) as number[]).at(-1)!;
     appSteps.push(shown.t - keyAt);
-    const seekNext = await currentTime(app.page);
+    via[shown.via]++;
+    // The decoder decodes ahead after a jump; the bare page is measured once it has stopped, not beside it.
+    await decoderIdle();
+    if (i % 10 === 0 && shown.via === 'canvas') {
+      const [before, at, after] = await canvasMatches(n + 1);
+      exact.push(`${n + 1}: ${[before, at, after].map((d) => d!.toFixed(1)).join('/')}`);
+      if (!(at! < before! && at! < after! && at! < 3))
+        throw new Error(`the canvas after → from ${n} does not show frame ${n + 1} (difference to frames n, n+1, n+2: ${before}, ${at}, ${after})`);
+    }
 
-    // The bare element: the same two times.
+    // The bare element: the times the player gives frames n and n + 1 (the middle of each, frames.json).
     await bare.page.bringToFront();
     mark = await lastFrame(bare.page);
     await bare.page.evaluate(
@@ -793,7 +912,7 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
         (window as unknown as { __next: number }).__next = next;
         document.querySelector('video')!.currentTime = t;
       },
-      [seekN, seekNext] as const,
+      [(n + 0.5) / FPS, (n + 1.5) / FPS] as const,
     );
     await presented(bare.page, mark, n);
     await settle();
@@ -804,7 +923,7 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
     bareSteps.push(bareShown.t - bareKey);
   }
   log(
-    `video steps: app median ${median(appSteps).toFixed(1)} p95 ${percentile(appSteps, 0.95).toFixed(1)}; bare median ${median(bareSteps).toFixed(1)} p95 ${percentile(bareSteps, 0.95).toFixed(1)}`,
+    `video steps: app median ${median(appSteps).toFixed(1)} p95 ${percentile(appSteps, 0.95).toFixed(1)} (decoder ${decoderAtStart}; drawn on the canvas ${via.canvas}, by the <video> ${via.video}; exactness ${exact.join(', ')}); bare median ${median(bareSteps).toFixed(1)} p95 ${percentile(bareSteps, 0.95).toFixed(1)}`,
   );
   await app.context.close();
   await bare.context.close();
@@ -833,7 +952,16 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
       'bare <video>, currentTime set to the same times',
       median(bareSteps),
       { absolute: 50, label: '< 50 ms and ≤ 1.5× bare' },
-      { min: round(Math.min(...appSteps)), max: round(Math.max(...appSteps)), bareMin: round(Math.min(...bareSteps)), bareMax: round(Math.max(...bareSteps)) },
+      {
+        min: round(Math.min(...appSteps)),
+        max: round(Math.max(...appSteps)),
+        bareMin: round(Math.min(...bareSteps)),
+        bareMax: round(Math.max(...bareSteps)),
+        decoder: decoderAtStart ?? 'none',
+        stepsDrawnFromDecoder: `${via.canvas}/${VIDEO_STEPS}`,
+        canvasExactness: exact.join('; '),
+      },
+      'lower is better; key press to the frame presented: rVFC for a <video>, the second animation frame after the draw for the player canvas',
     ),
     figure(`Video: one frame step, p95 of ${VIDEO_STEPS} random positions`, 'ms', percentile(appSteps, 0.95), 'bare <video>, same times', percentile(bareSteps, 0.95), {
       absolute: 50,
@@ -845,10 +973,29 @@ async function videoFigures(env: Env, browser: Browser, campaignId: string, fram
 /** Logs in through the form once; the session is reused by fresh contexts (cold HTTP cache, same cookie). */
 type Storage = Awaited<ReturnType<BrowserContext['storageState']>>;
 
-/** An annotator of their own (one claim at a time each), signed in once through the form. */
-async function annotator(env: Env, browser: Browser, name: string): Promise<{ person: Person; storage: Storage }> {
+/** An annotator of their own (one claim at a time each) on the staff of `campaignIds`, signed in once through the form. */
+async function annotator(env: Env, browser: Browser, name: string, campaignIds: string[]): Promise<{ person: Person; storage: Storage }> {
   const person = await register(env.stack, env.admin, name, ['ANNOTATOR'], [['laparoscopy', 3]]);
+  for (const campaignId of campaignIds) await joinCampaign(env, campaignId, person);
   return { person, storage: await loginState(browser, env.web.url, person) };
+}
+
+/**
+ * Puts an annotator on a campaign's staff where the API has campaign membership (claims are limited to the
+ * staff); an API without it lets every annotator with the skill claim.
+ */
+async function joinCampaign(env: Env, campaignId: string, person: Person): Promise<void> {
+  const res = await fetch(`${env.stack.apiUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ops.token}` },
+    body: JSON.stringify({
+      query: `mutation($c: ID!, $u: ID!) { setCampaignMember(campaignId: $c, userId: $u, roles: [ANNOTATOR]) { ... on Campaign { id } ... on DomainError { message } } }`,
+      variables: { c: campaignId, u: person.id },
+    }),
+  });
+  const body = (await res.json()) as { data?: { setCampaignMember?: { id?: string; message?: string } }; errors?: Array<{ message: string }> };
+  if (body.errors?.some((e) => /setCampaignMember/.test(e.message))) return; // no campaign membership in this API
+  if (!body.data?.setCampaignMember?.id) throw new Error(`setCampaignMember: ${body.data?.setCampaignMember?.message ?? JSON.stringify(body.errors)}`);
 }
 
 async function loginState(browser: Browser, webUrl: string, person: Person): Promise<Storage> {
@@ -1006,7 +1153,11 @@ async function stageBox(page: Page, selector: string) {
 async function twoDFigures(env: Env, browser: Browser, campaigns: { bbox: string; polygon: string; mask: string }): Promise<BenchFigure[]> {
   const { stack } = env;
   const figures: BenchFigure[] = [];
-  const [bob, polly, mark] = [await annotator(env, browser, 'Bob Boxes'), await annotator(env, browser, 'Polly Polygons'), await annotator(env, browser, 'Mark Mask')];
+  const [bob, polly, mark] = [
+    await annotator(env, browser, 'Bob Boxes', [campaigns.bbox]),
+    await annotator(env, browser, 'Polly Polygons', [campaigns.polygon]),
+    await annotator(env, browser, 'Mark Mask', [campaigns.mask]),
+  ];
   const boxData = boxes();
   const polygonData = polygons();
 
@@ -1117,11 +1268,12 @@ async function twoDFigures(env: Env, browser: Browser, campaigns: { bbox: string
 
 async function volumeFigures(env: Env, browser: Browser, campaignId: string): Promise<BenchFigure[]> {
   const { stack } = env;
-  const { person: ann, storage } = await annotator(env, browser, 'Val Volume');
+  const { person: ann, storage } = await annotator(env, browser, 'Val Volume', [campaignId]);
   const assignmentId = await claim(stack, ann, campaignId);
   const { volumeUrl } = await assetUrls(stack, ann, assignmentId);
   if (!volumeUrl) throw new Error('the volume task has no volume URL');
   let canvasSize = { width: 800, height: 600 };
+  let appBuffer = { width: 0, height: 0 };
   let renderer = '';
   const open = async (kind: 'app' | 'bare') => {
     const context = await browser.newContext({ viewport: VIEWPORT, ...(kind === 'app' ? { storageState: storage } : {}) });
@@ -1130,7 +1282,7 @@ async function volumeFigures(env: Env, browser: Browser, campaignId: string): Pr
     await page.goto(
       kind === 'app' ? `${env.web.url}/work/${assignmentId}` : `${env.bare.url}/niivue?src=${encodeURIComponent(volumeUrl)}&w=${canvasSize.width}&h=${canvasSize.height}`,
     );
-    await page.waitForFunction('window.__bench.renderedAt !== null', undefined, { timeout: 300_000, polling: 100 }).catch(async (error: unknown) => {
+    await page.waitForFunction('window.__bench.renderedAt !== null', undefined, { timeout: 600_000, polling: 100 }).catch(async (error: unknown) => {
       const state = await page
         .locator('[data-testid="volume-slice"]')
         .getAttribute('data-state', { timeout: 1000 })
@@ -1143,17 +1295,25 @@ async function volumeFigures(env: Env, browser: Browser, campaignId: string): Pr
       renderer: string;
     };
     renderer = b.renderer;
+    // The size NiiVue draws at (its drawing buffer): the two pages must draw the same number of pixels.
+    const buffer = (await page.evaluate(() => {
+      const c = document.querySelector('[data-testid="volume-canvas"], [data-testid="bare-volume-canvas"]') as HTMLCanvasElement;
+      return { width: c.width, height: c.height };
+    })) as { width: number; height: number };
     if (kind === 'app') {
       const box = (await page.getByTestId('volume-canvas').boundingBox())!;
       canvasSize = { width: Math.round(box.width), height: Math.round(box.height) };
+      appBuffer = buffer;
       const dims = await page.getByTestId('volume-slice').getAttribute('data-dims');
       if (dims !== VOLUME_DIMS.join('x')) throw new Error(`the editor shows a ${dims} volume`);
-    }
+    } else if (buffer.width !== appBuffer.width || buffer.height !== appBuffer.height)
+      throw new Error(`NiiVue alone draws ${buffer.width}×${buffer.height} pixels, the editor ${appBuffer.width}×${appBuffer.height}`);
     return { page, context, rendered: b.rendered, ready: b.ready };
   };
   const appOpens: number[] = [];
   const bareOpens: number[] = [];
   const steps = { app: [] as number[], bare: [] as number[] };
+  const gl: Record<'app' | 'bare', Record<string, number>> = { app: {}, bare: {} };
   for (let i = 0; i < VOLUME_OPENS; i++) {
     const app = await open('app');
     appOpens.push(app.rendered);
@@ -1163,26 +1323,43 @@ async function volumeFigures(env: Env, browser: Browser, campaignId: string): Pr
       // Slice scrolling, the two pages in turn (the machine's load shifts over minutes): ↑ moves one slice
       // along the view's axis (the editor's key; on the bare page the same NiiVue call).
       const before = Number(await app.page.getByTestId('volume-slice').getAttribute('data-slice'));
-      for (let s = 0; s < VOLUME_STEPS; s++)
+      for (let s = 0; s < VOLUME_STEPS; s++) {
+        if (TRACE_DIR && s === 0) {
+          await mkdir(TRACE_DIR, { recursive: true });
+          await browser.startTracing(undefined, {
+            path: join(TRACE_DIR, 'volume-steps.json'),
+            categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'gpu', 'viz', 'toplevel', 'benchmark', 'disabled-by-default-gpu.service'],
+          });
+        }
+        if (TRACE_DIR && s === 3) await browser.stopTracing();
         for (const o of [app, bare]) {
           await o.page.bringToFront();
           await o.page.keyboard.press('ArrowUp');
           await o.page.waitForFunction((n) => (window as unknown as { __bench: { steps: number[] } }).__bench.steps.length >= n, s + 1, { timeout: 60_000, polling: 10 });
           await new Promise((r) => setTimeout(r, 30));
         }
+      }
       const after = Number(await app.page.getByTestId('volume-slice').getAttribute('data-slice'));
       if (after !== before + VOLUME_STEPS) throw new Error(`the editor moved from slice ${before} to ${after}, not ${VOLUME_STEPS} slices`);
       steps.app = (await app.page.evaluate('window.__bench.steps')) as number[];
       steps.bare = (await bare.page.evaluate('window.__bench.steps')) as number[];
+      // What each page asked of WebGL per step (median over the steps): draws, texture uploads, gl.finish.
+      for (const [kind, page] of [
+        ['app', app.page],
+        ['bare', bare.page],
+      ] as const) {
+        const perStep = (await page.evaluate('window.__bench.stepsGl')) as Array<Record<string, number>>;
+        gl[kind] = Object.fromEntries(Object.keys(perStep[0] ?? {}).map((k) => [k, median(perStep.map((s) => s[k]!))]));
+      }
     }
     await app.context.close();
     await bare.context.close();
   }
   log(
-    `volume: first render app ${appOpens.map((t) => t.toFixed(0)).join(', ')}; bare ${bareOpens.map((t) => t.toFixed(0)).join(', ')}; steps app ${median(steps.app).toFixed(1)} bare ${median(steps.bare).toFixed(1)}`,
+    `volume: first render app ${appOpens.map((t) => t.toFixed(0)).join(', ')}; bare ${bareOpens.map((t) => t.toFixed(0)).join(', ')}; steps app ${median(steps.app).toFixed(1)} bare ${median(steps.bare).toFixed(1)}; WebGL per step app ${JSON.stringify(gl.app)} bare ${JSON.stringify(gl.bare)}`,
   );
   env.renderer = renderer;
-  const name = `${VOLUME_DIMS.join('×')} int16 NIfTI (volume editor, multiplanar, canvas ${canvasSize.width}×${canvasSize.height})`;
+  const name = `${VOLUME_DIMS.join('×')} int16 NIfTI (volume editor, multiplanar, canvas ${appBuffer.width}×${appBuffer.height} on both pages)`;
   return [
     figure(
       `Volume: opening the task to the first render, ${name}${VOLUME_OPENS > 1 ? `, median of ${VOLUME_OPENS}` : ', one cold open'}`,
@@ -1194,9 +1371,16 @@ async function volumeFigures(env: Env, browser: Browser, campaignId: string): Pr
       { opensMs: appOpens.map((t) => t.toFixed(0)).join(' / '), bareOpensMs: bareOpens.map((t) => t.toFixed(0)).join(' / ') },
       'lower is better; navigation start to NiiVue loaded and drawn, GPU synced (readPixels)',
     ),
-    figure(`Volume: one slice step (↑ to the next frame drawn), median of ${VOLUME_STEPS}`, 'ms', median(steps.app), 'NiiVue alone, moveCrosshairInVox', median(steps.bare), {
-      label: '≤ 1.5× bare',
-    }),
+    figure(
+      `Volume: one slice step (↑ to the next frame drawn), median of ${VOLUME_STEPS}`,
+      'ms',
+      median(steps.app),
+      'NiiVue alone, moveCrosshairInVox',
+      median(steps.bare),
+      { label: '≤ 1.5× bare' },
+      Object.fromEntries([...Object.entries(gl.app).map(([k, v]) => [`gl ${k}`, v]), ...Object.entries(gl.bare).map(([k, v]) => [`bare gl ${k}`, v])]),
+      'lower is better; WebGL calls per step (median) in extra',
+    ),
     figure(`Volume: one slice step, p95 of ${VOLUME_STEPS}`, 'ms', percentile(steps.app, 0.95), 'NiiVue alone', percentile(steps.bare, 0.95), { label: '≤ 1.5× bare' }),
   ];
 }
@@ -1303,7 +1487,7 @@ const suite: BenchSuite & { environment: typeof environment } = {
       const browser = await launchChromium();
       browsers.push(browser);
       environment.chromium = browser.version();
-      const env: Env = { stack, web, bare, admin, errors: [] };
+      const env: Env = { stack, web, bare, admin, ops, errors: [] };
       if (PARTS.has('video')) {
         figures.push(...(await videoFigures(env, browser, video.campaignId, media.frameCount)));
         log(`video done after ${((Date.now() - started) / 1000).toFixed(0)} s`);

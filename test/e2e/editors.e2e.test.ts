@@ -3,7 +3,7 @@
 // paints a class on two slices of a NIfTI volume and fills between them; each label is read back through
 // GraphQL as the API stored it.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,8 @@ describe('video and volume editors in Chromium', () => {
       '-f',
       'lavfi',
       '-i',
-      'testsrc=size=160x120:rate=20:duration=3',
+      // A white dot in a black band at the bottom moves 5 px a frame: each frame shows its own number.
+      "testsrc=size=160x120:rate=20:duration=3,drawbox=x=0:y=110:w=160:h=10:color=black:t=fill[bg];color=white:size=4x8:rate=20[dot];[bg][dot]overlay=x='mod(n*5\\,156)':y=111:shortest=1",
       '-pix_fmt',
       'yuv420p',
       '-c:v',
@@ -241,6 +242,63 @@ describe('video and volume editors in Chromium', () => {
     await page.mouse.move(...at(96, 68), { steps: 8 });
     await page.mouse.up();
     await expect.poll(() => page.getByTestId('track-row-1').getAttribute('data-keyframes')).toBe('2');
+
+    // Paused frame steps come from the WebCodecs frame decoder, drawn on the player's canvas: the picture of frame
+    // 11 must be the proxy's frame 11 as a bare <video> seek shows it in the same browser, not frame 10 or 12.
+    await expect.poll(() => caption.getAttribute('data-decoder'), { timeout: 30_000 }).toMatch(/^(ready|busy)$/);
+    await blur(page);
+    await page.keyboard.press('ArrowRight');
+    await atFrame(page, 11);
+    await expect.poll(() => caption.getAttribute('data-on-canvas')).toBe('true');
+    const shown = await page.evaluate(() => {
+      const canvas = document.querySelector('[data-testid="video-canvas"]') as HTMLCanvasElement;
+      const c = document.createElement('canvas');
+      c.width = 160;
+      c.height = 120;
+      const ctx = c.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(canvas, 0, 0, 160, 120);
+      return { src: (document.querySelector('.player-stage video') as HTMLVideoElement).src, rgba: Array.from(ctx.getImageData(0, 0, 160, 120).data) };
+    });
+    // The reference: the proxy's own frames as ffmpeg decodes them (RGB, BT.601 limited range like the browser).
+    const proxyPath = join(work, 'track-proxy.mp4');
+    await writeFile(proxyPath, Buffer.from(await (await fetch(shown.src)).arrayBuffer()));
+    const reference = (frame: number) =>
+      execFileSync('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-i',
+        proxyPath,
+        '-vf',
+        `select=eq(n\\,${frame})`,
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-',
+      ]);
+    // Where the moving dot is on row 115 (mean x of bright pixels): that tells the frame.
+    const dotX = (value: (x: number) => number) => {
+      let sum = 0;
+      let count = 0;
+      for (let x = 0; x < 160; x++)
+        if (value(x) > 180) {
+          sum += x;
+          count++;
+        }
+      return count ? sum / count : -1;
+    };
+    const onCanvas = dotX((x) => shown.rgba[4 * (115 * 160 + x) + 1]!);
+    const [previous, same, next] = [10, 11, 12].map((f) => {
+      const rgb = reference(f);
+      return dotX((x) => rgb[3 * (115 * 160 + x) + 1]!);
+    });
+    expect(new Set([previous, same, next]).size).toBe(3);
+    expect(Math.abs(onCanvas - same!)).toBeLessThanOrEqual(1);
+    await page.keyboard.press('ArrowLeft');
+    await atFrame(page, 10);
 
     // Frame 5 shows the interpolated box; frame 30: the instrument leaves the view.
     await page.getByTestId('video-frame-input').fill('30');
