@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '@suture/api/app';
 import { SessionStore } from '@suture/api/auth/sessions';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
-import { bootstrapAdmin, login, PASSWORD, register, type Person } from '../support/scenario.ts';
+import { bootstrapAdmin, createCampaignWithBatch, login, PASSWORD, register, startBatch, type Person } from '../support/scenario.ts';
 
 const ME = `{ me { id roles } }`;
 
@@ -51,6 +51,16 @@ describe('accounts', () => {
   });
 
   it('ends a deactivated user’s sessions in every API process at once', async () => {
+    // Ann holds a labelling slot: deactivation gives it back to the queue at once, not when its lease runs out.
+    const { batchId } = await createCampaignWithBatch(stack, ops, { tasks: 1 });
+    await startBatch(stack, ops, batchId);
+    await waitFor('the task to open', async () => (await stack.prisma.task.count({ where: { batchId, status: 'OPEN' } })) === 1);
+    const claim = await gql<{ claimNextTask: { id?: string; message?: string } }>(
+      stack.apiUrl,
+      ann.token,
+      `mutation { claimNextTask { ... on Assignment { id } ... on DomainError { message } } }`,
+    );
+    expect(claim.claimNextTask.id, claim.claimNextTask.message).toBeTruthy();
     // Both processes have the session cached.
     expect((await raw(stack.apiUrl, ann.token, ME)).data?.me).toBeTruthy();
     expect((await raw(otherApiUrl, ann.token, ME)).data?.me).toBeTruthy();
@@ -67,6 +77,10 @@ describe('accounts', () => {
     await expect(login(stack, ann.email)).rejects.toThrow(/wrong email or password/);
     const events = await stack.prisma.auditEvent.findMany({ where: { action: 'user.deactivated', entityId: ann.id } });
     expect(events).toHaveLength(1);
+    const held = await stack.prisma.assignment.findUniqueOrThrow({ where: { id: claim.claimNextTask.id! }, include: { task: true } });
+    expect(held.status).toBe('RELEASED');
+    expect(held.task.openSlots).toBe(held.task.slots);
+    expect(await stack.prisma.auditEvent.count({ where: { action: 'claims.released', entityId: held.taskId } })).toBe(1);
     await gql(stack.apiUrl, ops.token, `mutation($u: ID!) { setUserActive(userId: $u, active: true) { ... on User { id } } }`, { u: ann.id });
     ann.token = await login(stack, ann.email);
   });

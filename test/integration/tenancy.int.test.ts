@@ -153,6 +153,21 @@ describe('tenancy: organisations, campaign membership and per-campaign roles', (
     await setMember(stack, opsA, campaignX, outsider.id, ['ANNOTATOR']);
     const now = await ask<{ claimNextTask: Outcome }>(outsider, CLAIM);
     expect(now.claimNextTask.__typename).toBe('Assignment');
+
+    // Taking them off the campaign releases the slot they hold at once (not when its lease runs out): the task
+    // has its slot open again and the release is audited.
+    const held = await stack.prisma.assignment.findUniqueOrThrow({ where: { id: now.claimNextTask.id! } });
+    const slotsBefore = (await stack.prisma.task.findUniqueOrThrow({ where: { id: held.taskId } })).openSlots;
+    await setMember(stack, opsA, campaignX, outsider.id, []);
+    expect((await stack.prisma.assignment.findUniqueOrThrow({ where: { id: held.id } })).status).toBe('RELEASED');
+    expect((await stack.prisma.task.findUniqueOrThrow({ where: { id: held.taskId } })).openSlots).toBe(slotsBefore + 1);
+    expect(await stack.prisma.auditEvent.count({ where: { action: 'claims.released', entityId: held.taskId } })).toBe(1);
+    const submit = await ask<{ submitAnnotation: Outcome }>(
+      outsider,
+      `mutation($a: ID!, $d: JSON!, $k: String!) { submitAnnotation(assignmentId: $a, data: $d, idempotencyKey: $k) { __typename ... on DomainError { code message } } }`,
+      { a: held.id, d: { label: 'a' }, k: 'after-removal' },
+    );
+    expect(submit.submitAnnotation?.code ?? JSON.stringify(submit)).toMatch(/LEASE_EXPIRED|FORBIDDEN|NOT_FOUND/);
   });
 
   it('refuses memberships outside the organisation, roles not granted, separation-of-duties breaks and self-service', async () => {

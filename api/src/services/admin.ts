@@ -9,6 +9,7 @@ import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@sutu
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { pwnedCount, weakPasswordReason, type PasswordContext } from '../auth/breached.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { releaseMemberClaims } from './tenancy.ts';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
@@ -117,6 +118,7 @@ export async function setUserActive(services: Services, actor: AuthUser, userId:
     if (user.active === active) return user.id;
     await tx.user.update({ where: { id: user.id }, data: { active } });
     const sessions = active ? 0 : await services.sessions.revokeUser(tx, user.id);
+    if (!active) await releaseMemberClaims(tx, actor, null, user.id, ['LABEL', 'REWORK', 'REVIEW', 'AUDIT'], 'account deactivated');
     await appendAudit(tx, {
       actorId: actor.id,
       action: active ? 'user.reactivated' : 'user.deactivated',
@@ -136,6 +138,9 @@ export async function setUserRoles(services: Services, actor: AuthUser, userId: 
     const user = await managedUser(tx, actor, userId);
     await tx.user.update({ where: { id: user.id }, data: { roles: [...new Set(roles)] } });
     await services.sessions.revokeUser(tx, user.id);
+    const lost = user.roles.filter((r) => !roles.includes(r));
+    const kinds = [...(lost.includes('ANNOTATOR') ? ['LABEL', 'REWORK'] : []), ...(lost.includes('EXPERT') ? ['REVIEW'] : []), ...(lost.includes('QA_AUDITOR') ? ['AUDIT'] : [])];
+    if (kinds.length) await releaseMemberClaims(tx, actor, null, user.id, kinds, 'roles changed');
     await appendAudit(tx, { actorId: actor.id, action: 'user.roles-changed', entityType: 'User', entityId: user.id, data: { from: user.roles, to: [...new Set(roles)] } });
     return user.id;
   });

@@ -186,7 +186,34 @@ export async function setCampaignMember(services: Services, actor: AuthUser, cam
       entityId: campaignId,
       data: { userId: user.id, from: before?.roles ?? [], to: roles },
     });
+    // Work in hand in a role the member no longer holds goes back to the queue at once, not when its lease runs out.
+    const lost = (before?.roles ?? []).filter((r) => !roles.includes(r));
+    const kinds = [...(lost.includes('ANNOTATOR') ? ['LABEL', 'REWORK'] : []), ...(lost.includes('EXPERT') ? ['REVIEW'] : []), ...(lost.includes('QA_AUDITOR') ? ['AUDIT'] : [])];
+    if (kinds.length) await releaseMemberClaims(db, actor, campaignId, user.id, kinds);
   };
   if (tx) return run(tx);
   return services.prisma.$transaction(run);
+}
+
+/**
+ * Releases a member's active claims of the given kinds on a campaign's tasks (every campaign's when null): labelling slots reopen (the task's
+ * open slot count goes back up), reviews and audits become claimable by another member. Audited per task.
+ */
+export async function releaseMemberClaims(
+  db: Prisma.TransactionClient,
+  actor: AuthUser,
+  campaignId: string | null,
+  userId: string,
+  kinds: string[],
+  reason = 'membership changed',
+): Promise<void> {
+  const released = await db.$queryRaw<Array<{ taskId: string; kind: string }>>`
+    UPDATE "Assignment" a SET status = 'RELEASED'
+    FROM "Task" t
+    WHERE t.id = a."taskId" AND (${campaignId}::uuid IS NULL OR t."campaignId" = ${campaignId}::uuid) AND a."userId" = ${userId}::uuid
+      AND a.status = 'ACTIVE' AND a.kind::text = ANY(${kinds}::text[])
+    RETURNING a."taskId" AS "taskId", a.kind::text AS kind`;
+  const reopened = released.filter((r) => r.kind === 'LABEL' || r.kind === 'REWORK').map((r) => r.taskId);
+  if (reopened.length) await db.$executeRaw`UPDATE "Task" SET "openSlots" = "openSlots" + 1 WHERE id = ANY(${reopened}::uuid[])`;
+  for (const r of released) await appendAudit(db, { actorId: actor.id, action: 'claims.released', entityType: 'Task', entityId: r.taskId, data: { userId, kind: r.kind, reason } });
 }
