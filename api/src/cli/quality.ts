@@ -1,29 +1,61 @@
 // `suture quality`: agreement and consensus on CSV answer files (task, worker, label), for audits and benchmarks.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import {
+  CONSENSUS_METHOD_NAMES,
+  CONSENSUS_METHODS,
   QualityInputError,
   cohenKappaFromAnswers,
-  dawidSkene,
   fleissKappaFromAnswers,
+  isConsensusMethod,
   krippendorffAlpha,
   majorityVote,
   percentAgreement,
+  runConsensusMethod,
   type CategoricalAnswer,
+  type CrowdConsensusResult,
   type KappaWeights,
   type MeasurementLevel,
-  type TiePolicy,
+  type MethodOptionDoc,
 } from '@suture/workflows/quality';
 
+/** `maxIterations` → `max-iterations`. */
+function flagOf(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function optionUsage(o: MethodOptionDoc): string {
+  const value = o.type === 'choice' ? (o.choices ?? []).join('|') : o.type === 'numbers' ? 'X,Y,...' : o.type === 'seed' ? 'S' : o.type === 'integer' ? 'N' : 'X';
+  return `      --${flagOf(o.name)} ${value}  ${o.description} (default ${o.default})`;
+}
+
+const METHOD_USAGE = CONSENSUS_METHODS.map((m) =>
+  [`    ${m.name}: ${m.title} (${m.reference})${m.options.length === 0 ? '; no options' : ''}`, ...m.options.map(optionUsage)].join('\n'),
+).join('\n');
+
 const USAGE = `usage:
-  suture quality consensus --method majority|dawid-skene --answers A.csv [--truth T.csv]
-                           [--ties lowest|random|unresolved] [--seed S]
+  suture quality consensus --method ${CONSENSUS_METHOD_NAMES.join('|')} --answers A.csv [--truth T.csv]
+                           [--categories A,B,...] [--duplicates count|reject] [--reliability OUT.csv]
+                           [method options below]
   suture quality agreement --metric cohen-kappa|fleiss-kappa|krippendorff-alpha|percent-agreement
                            [--level nominal|ordinal|interval|ratio] [--weights linear|quadratic] --answers A.csv
 
 Answer files: CSV with a header row; the first three columns are task, worker, label (further columns are
 ignored). Truth files: CSV with a header row; columns task, truth. Quoted fields, CRLF and a BOM are accepted.
-consensus prints one "task,label" line per task and, with --truth, {"accuracy": ...} as its last line
-(accuracy over tasks that have a truth). agreement prints {"value": ...} as its last line.
+
+consensus prints one "task,label" line per task, then one JSON summary line: method, tasks, converged,
+iterations, stoppedBy, objective, with --truth accuracy and evaluated (tasks that have a truth), and each
+annotator's estimated reliability (annotator, answers, reliability, skill) unless --reliability writes them to a
+CSV file (annotator,answers,reliability,skill,confusion; confusion = Dawid-Skene's matrix as JSON, rows = true
+category). An iterative method that stops at its iteration cap prints a warning on stderr and "converged": false.
+--categories declares the categories in order (labels outside them are rejected). --ties is the majority tie
+policy (lowest|random|unresolved; random needs --seed; unresolved prints an empty label for tied tasks and
+counts "unresolved" in the summary, whose reliabilities then treat ties as the lowest category).
+Seeds that are integers are used as numbers, anything else as a string.
+
+Method options (flags are the kebab-case option names of runConsensusMethod):
+${METHOD_USAGE}
+
+agreement prints {"value": ...} as its last line.
 Exit codes: 0 success, 2 bad usage or bad input.`;
 
 /** A usage or input problem: printed on stderr, exit code 2. */
@@ -173,24 +205,111 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+const CONSENSUS_FLAGS = ['method', 'answers', 'truth', 'categories', 'duplicates', 'reliability', 'ties'] as const;
+
+/** Parses one method option's text by its documented type. */
+function optionValue(o: MethodOptionDoc, text: string): unknown {
+  const flag = `--${flagOf(o.name)}`;
+  if (o.type === 'integer') {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isInteger(v)) throw new CliError(`${flag} must be an integer, got '${text}'`);
+    return v;
+  }
+  if (o.type === 'number') {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v)) throw new CliError(`${flag} must be a number, got '${text}'`);
+    return v;
+  }
+  if (o.type === 'numbers') {
+    return text.split(',').map((part) => {
+      const v = Number(part);
+      if (part.trim() === '' || !Number.isFinite(v)) throw new CliError(`${flag} must be comma-separated numbers, got '${text}'`);
+      return v;
+    });
+  }
+  if (o.type === 'choice') {
+    if (!(o.choices ?? []).includes(text)) throw new CliError(`${flag} must be one of ${(o.choices ?? []).join(', ')}; got '${text}'`);
+    return text;
+  }
+  return /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
+}
+
+function reliabilityCsv(result: CrowdConsensusResult): string {
+  const rows = result.annotators.map((a) =>
+    [csvField(a.annotator), String(a.answers), String(a.reliability), a.skill === undefined ? '' : String(a.skill), a.confusion ? csvField(JSON.stringify(a.confusion)) : ''].join(
+      ',',
+    ),
+  );
+  return `${['annotator,answers,reliability,skill,confusion', ...rows].join('\n')}\n`;
+}
+
 async function consensus(argv: readonly string[]): Promise<number> {
-  const flags = parseFlags(argv, { method: ['majority', 'dawid-skene'], answers: null, truth: null, ties: ['lowest', 'random', 'unresolved'], seed: null });
+  const optionFlags = new Set(CONSENSUS_METHODS.flatMap((m) => m.options.map((o) => flagOf(o.name))));
+  const flags = parseFlags(
+    argv,
+    Object.fromEntries([...CONSENSUS_FLAGS, ...optionFlags].map((f) => [f, f === 'duplicates' ? ['count', 'reject'] : f === 'ties' ? ['lowest', 'random', 'unresolved'] : null])),
+  );
   const method = required(flags, 'method');
+  if (!isConsensusMethod(method)) throw new CliError(`--method must be one of ${CONSENSUS_METHOD_NAMES.join(', ')}; got '${method}'`);
+  const doc = CONSENSUS_METHODS.find((m) => m.name === method) as (typeof CONSENSUS_METHODS)[number];
+  const options: Record<string, unknown> = {};
+  for (const [flag, text] of flags) {
+    if ((CONSENSUS_FLAGS as readonly string[]).includes(flag)) continue;
+    const o = doc.options.find((x) => flagOf(x.name) === flag);
+    if (!o) {
+      const own = doc.options.map((x) => `--${flagOf(x.name)}`);
+      throw new CliError(`--${flag} does not apply to --method ${method} (${own.length === 0 ? 'it has no options' : `its options: ${own.join(', ')}`})`);
+    }
+    options[o.name] = optionValue(o, text);
+  }
+  const ties = flags.get('ties');
+  if (ties !== undefined && method !== 'majority') throw new CliError(`--ties applies to --method majority only`);
+  if (ties !== undefined && flags.has('tie-policy')) throw new CliError('give --ties or --tie-policy, not both');
+  if (ties === 'random' || ties === 'lowest') options.tiePolicy = ties;
+  if ((options.tiePolicy === 'random' || ties === 'random') && options.seed === undefined) throw new CliError('--ties random needs --seed');
+  const categories = flags.get('categories');
+  if (categories !== undefined) {
+    const list = categories.split(',').map((c) => c.trim());
+    if (list.some((c) => c === '')) throw new CliError(`--categories has an empty category: '${categories}'`);
+    options.categories = list;
+  }
+  const duplicates = flags.get('duplicates');
+  if (duplicates !== undefined) options.duplicates = duplicates;
   const answersFile = required(flags, 'answers');
   const truthFile = flags.get('truth');
+  const reliabilityFile = flags.get('reliability');
   const answers = await readAnswers(answersFile);
   const truth = truthFile === undefined ? undefined : await readTruth(truthFile);
-  let labels: Array<{ task: string; label: string | null }>;
-  if (method === 'majority') {
-    const ties = (flags.get('ties') ?? 'lowest') as TiePolicy;
-    const seed = flags.get('seed');
-    if (ties === 'random' && seed === undefined) throw new CliError('--ties random needs --seed');
-    labels = majorityVote(answers, { tiePolicy: ties, ...(seed === undefined ? {} : { seed }) }).tasks;
-  } else {
-    if (flags.has('ties') || flags.has('seed')) throw new CliError('--ties and --seed apply to --method majority only');
-    labels = dawidSkene(answers).tasks;
+  let result: CrowdConsensusResult;
+  try {
+    result = runConsensusMethod(method, answers, options);
+  } catch (error) {
+    // Bad option values are the command line's fault, not the answer file's: name the flag.
+    const option = error instanceof QualityInputError ? doc.options.find((o) => error.message.startsWith(`${o.name} `)) : undefined;
+    if (option) throw new CliError(`--${flagOf(option.name)}: ${(error as Error).message}`);
+    throw error;
+  }
+  let labels: Array<{ task: string; label: string | null }> = result.tasks;
+  let unresolved: number | undefined;
+  if (ties === 'unresolved') {
+    labels = majorityVote(answers, {
+      tiePolicy: 'unresolved',
+      ...(options.categories ? { categories: options.categories as string[] } : {}),
+      duplicates: (duplicates ?? 'count') as 'count' | 'reject',
+    }).tasks;
+    unresolved = labels.filter((t) => t.label === null).length;
   }
   const out: string[] = labels.map((t) => `${csvField(t.task)},${t.label === null ? '' : csvField(t.label)}`);
+  const { convergence } = result;
+  const summary: Record<string, unknown> = {
+    method,
+    tasks: result.tasks.length,
+    converged: convergence.converged,
+    iterations: convergence.iterations,
+    stoppedBy: convergence.stoppedBy,
+    ...(convergence.objective === undefined || !Number.isFinite(convergence.objective) ? {} : { objective: convergence.objective }),
+    ...(unresolved === undefined ? {} : { unresolved }),
+  };
   if (truth) {
     let evaluated = 0;
     let correct = 0;
@@ -200,8 +319,30 @@ async function consensus(argv: readonly string[]): Promise<number> {
       evaluated++;
       if (t.label === expected) correct++;
     }
-    out.push(JSON.stringify({ accuracy: evaluated === 0 ? null : correct / evaluated, evaluated }));
+    summary.accuracy = evaluated === 0 ? null : correct / evaluated;
+    summary.evaluated = evaluated;
   }
+  if (reliabilityFile !== undefined) {
+    try {
+      await writeFile(reliabilityFile, reliabilityCsv(result));
+    } catch (error) {
+      throw new CliError(`${reliabilityFile}: cannot write file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    summary.reliability = reliabilityFile;
+  } else {
+    summary.annotators = result.annotators.map((a) => ({
+      annotator: a.annotator,
+      answers: a.answers,
+      reliability: a.reliability,
+      ...(a.skill === undefined ? {} : { skill: a.skill }),
+    }));
+  }
+  if (!convergence.converged) {
+    process.stderr.write(
+      `suture quality: warning: ${method} did not converge: it stopped at its iteration cap (${convergence.iterations} iterations); the labels are those of the last iteration. Raise --max-iterations or loosen --tolerance.\n`,
+    );
+  }
+  out.push(JSON.stringify(summary));
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

@@ -30,14 +30,47 @@ export { bootstrapInterval, quantileSorted, type BootstrapInterval, type Bootstr
 // Categorical consensus.
 export { majorityVote, majorityVoteEncoded, type CategoricalConsensus, type MajorityVoteOptions, type TaskConsensus, type TiePolicy } from './consensus/majority.ts';
 export {
+  CROWD_KIT_DAWID_SKENE,
+  DAWID_SKENE_DEFAULTS,
   dawidSkene,
   dawidSkeneEncoded,
   type DawidSkeneAnnotator,
   type DawidSkeneEncodedInput,
   type DawidSkeneEncodedResult,
+  type DawidSkeneInit,
   type DawidSkeneOptions,
   type DawidSkeneResult,
+  type DawidSkeneSettings,
+  type DawidSkeneStop,
 } from './consensus/dawid-skene.ts';
+
+// Crowd truth inference: every method returns the common result of method.ts; methods.ts runs any of them by name.
+export type {
+  AnnotatorReliability as CrowdAnnotatorReliability,
+  Convergence,
+  CrowdConsensusResult,
+  CrowdMethodName,
+  CrowdMethodOptions,
+  MethodTaskResult,
+  StopReason,
+} from './consensus/method.ts';
+export { oneCoinDawidSkene, type OneCoinOptions, type OneCoinResult } from './consensus/one-coin.ts';
+export { wawa, type WawaOptions } from './consensus/wawa.ts';
+export { zeroBasedSkill, type ZbsOptions } from './consensus/zbs.ts';
+export { mace, type MaceOptions, type MaceResult } from './consensus/mace.ts';
+export {
+  CONSENSUS_METHOD_NAMES,
+  CONSENSUS_METHODS,
+  isConsensusMethod,
+  majorityConsensus,
+  runConsensusMethod,
+  type ConsensusMethodDoc,
+  type ConsensusOptionsByMethod,
+  type MajorityConsensusOptions,
+  type MethodOptionDoc,
+  type MethodOptionType,
+} from './consensus/methods.ts';
+// GLAD, KOS and M-MSR are exported at the end of this file.
 
 // Spot-check sampling and lot acceptance.
 export {
@@ -64,6 +97,8 @@ export { polygonArea, polygonDice, polygonIntersectionArea, polygonIoU, polygonO
 export {
   bitmapDice,
   bitmapIoU,
+  PreparedRle,
+  prepareRle,
   rleArea,
   rleDecode,
   rleDice,
@@ -71,6 +106,7 @@ export {
   rleFromString,
   rleIntersectionArea,
   rleIoU,
+  rleIoUMatrix,
   rleMerge,
   rleToString,
   toRle,
@@ -78,6 +114,7 @@ export {
   type CompressedRle,
   type Rle,
 } from './geometry/rle.ts';
+export { instrumentMask, shiftedMask } from './geometry/synthetic-masks.ts';
 export { COCO_PERSON_SIGMAS, objectKeypointSimilarity, type Keypoint } from './keypoints.ts';
 export { pointToPolyline, polylineDistances, type PolylineDistances } from './polyline.ts';
 export { hungarian, matchObjects, objectIoU, type AnnotatedObject, type ObjectMatch } from './objects.ts';
@@ -87,3 +124,8 @@ export { squaredDistanceTransform, surfaceDistances, surfaceVoxels, volumeAgreem
 // Segmentation and object consensus.
 export { pixelMajorityVote, staple, thresholdProbability, type StapleOptions, type StapleResult } from './consensus/staple.ts';
 export { annotatorReliability, fuseBoxes, fuseKeypoints, type AnnotatorReliability, type FusedBox, type WeightedBox } from './consensus/fusion.ts';
+
+// GLAD, KOS and M-MSR (consensus/glad.ts, kos.ts, mmsr.ts).
+export { glad, type GladOptions, type GladResult, type GladTaskResult } from './consensus/glad.ts';
+export { kos, type KosOptions } from './consensus/kos.ts';
+export { mmsr, type MmsrOptions } from './consensus/mmsr.ts';
