@@ -1,71 +1,18 @@
 // GLAD against an independent Python re-implementation on the public crowd sets, hand-checkable cases and bad input.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CategoricalAnswer } from '../labels.ts';
+import { accuracy, crowdSets as publicSets, type CrowdSet as PublicSet } from '../../../../test/reference/crowd/sets.ts';
 import { glad, type GladOptions } from './glad.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const crowd = join(here, '../../../../../shared/data/crowd');
 const reference = join(here, '../../../../test/reference/crowd/glad_ref.py');
 
-interface CrowdSet {
-  name: string;
-  answers: CategoricalAnswer[];
-  truth: Map<string, string>;
-  options?: GladOptions;
-}
-
-/** The 13 public crowd sets (see crowd/SOURCES.md): ten answer.csv sets, N_Emotion, D_PosSent's qualification test, CUBAM's bluebirds. */
-function crowdSets(): CrowdSet[] {
-  const rows = (file: string) =>
-    readFileSync(join(crowd, file), 'utf8')
-      .split(/\r\n|\r|\n/)
-      .slice(1)
-      .filter((l) => l.trim() !== '')
-      .map((l) => l.split(','));
-  const csv = (name: string, answers: string, truth: string): CrowdSet => ({
-    name,
-    answers: rows(answers).map(([task, annotator, label]) => ({ task: task as string, annotator: annotator as string, label: label as string })),
-    truth: new Map(rows(truth).map(([task, label]) => [task as string, label as string])),
-  });
-  const names = [
-    'd_product',
-    'd_possent',
-    's_rel',
-    's_adult',
-    'duck_identification',
-    's_face',
-    'weather_sentiment_cf',
-    'weather_sentiment_amt',
-    'sentiment_popularity_amt',
-    'sentiment_polarity_sp',
-    'n_emotion',
-  ];
-  const sets = names.map((name) => csv(name, `${name}/answer.csv`, `${name}/truth.csv`));
-  sets.push(csv('d_possent_quali', 'd_possent/quali.csv', 'd_possent/quali_truth.csv'));
-  const pairs = (text: string) => [...text.matchAll(/(\d+):\s*(true|false)/g)].map((m) => [m[1] as string, m[2] === 'true' ? '1' : '0'] as const);
-  const answers: CategoricalAnswer[] = [];
-  for (const block of readFileSync(join(crowd, 'bluebirds/labels.yaml'), 'utf8').matchAll(/(\d+):\s*\{([^}]*)\}/g)) {
-    for (const [task, label] of pairs(block[2] as string)) answers.push({ task, annotator: block[1] as string, label });
-  }
-  sets.push({ name: 'bluebirds', answers, truth: new Map(pairs(readFileSync(join(crowd, 'bluebirds/gt.yaml'), 'utf8'))) });
-  return sets;
-}
-
-function accuracy(tasks: ReadonlyArray<{ task: string; label: string }>, truth: Map<string, string>): number {
-  let evaluated = 0;
-  let correct = 0;
-  for (const { task, label } of tasks) {
-    const expected = truth.get(task);
-    if (expected === undefined) continue;
-    evaluated++;
-    if (label === expected) correct++;
-  }
-  return correct / evaluated;
-}
+/** A public crowd set (test/reference/crowd/sets.ts) with the options this method runs it with. */
+type CrowdSet = PublicSet & { options?: GladOptions };
+const crowdSets = (): CrowdSet[] => publicSets();
 
 interface ReferenceResult {
   name: string;
