@@ -135,3 +135,20 @@ export function runReference(
   const out = JSON.parse(r.stdout) as { results: ReferenceResult[] };
   return new Map(out.results.map((x) => [`${x.set}/${x.id}`, x]));
 }
+
+/**
+ * Runs one single-method Python reference (`glad_ref.py`, `kos_ref.py`, `mmsr_ref.py`: JSON on stdin, `{ results }`
+ * on stdout) on `sets`, each with its options; results keyed by set name.
+ */
+export function runMethodReference<R extends { name: string }>(
+  script: string,
+  sets: ReadonlyArray<CrowdSet & { options?: { categories?: readonly unknown[] } }>,
+  timeoutMs = 240_000,
+): Map<string, R> {
+  const input = JSON.stringify({
+    sets: sets.map((s) => ({ name: s.name, answers: s.answers.map((a) => [a.task, a.annotator, String(a.label)]), categories: s.options?.categories, options: s.options })),
+  });
+  const r = spawnSync('/usr/bin/python3', ['-B', join(here, script)], { input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 29 });
+  if (r.status !== 0) throw new Error(`${script} failed (status ${String(r.status)}): ${r.error?.message ?? r.stderr}`);
+  return new Map((JSON.parse(r.stdout) as { results: R[] }).results.map((x) => [x.name, x]));
+}

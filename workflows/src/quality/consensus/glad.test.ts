@@ -1,14 +1,8 @@
 // GLAD against an independent Python re-implementation on the public crowd sets, hand-checkable cases and bad input.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CategoricalAnswer } from '../labels.ts';
-import { accuracy, crowdSets as publicSets, type CrowdSet as PublicSet } from '../../../../test/reference/crowd/sets.ts';
+import { accuracy, crowdSets as publicSets, runMethodReference, type CrowdSet as PublicSet } from '../../../../test/reference/crowd/sets.ts';
 import { glad, type GladOptions } from './glad.ts';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-const reference = join(here, '../../../../test/reference/crowd/glad_ref.py');
 
 /** A public crowd set (test/reference/crowd/sets.ts) with the options this method runs it with. */
 type CrowdSet = PublicSet & { options?: GladOptions };
@@ -26,14 +20,7 @@ interface ReferenceResult {
   ties: number;
 }
 
-function runReference(sets: CrowdSet[]): Map<string, ReferenceResult> {
-  const input = JSON.stringify({
-    sets: sets.map((s) => ({ name: s.name, answers: s.answers.map((a) => [a.task, a.annotator, String(a.label)]), categories: s.options?.categories, options: s.options })),
-  });
-  const r = spawnSync('/usr/bin/python3', ['-B', reference], { input, encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 29 });
-  if (r.status !== 0) throw new Error(`glad_ref.py failed (status ${r.status}): ${r.error?.message ?? r.stderr}`);
-  return new Map((JSON.parse(r.stdout) as { results: ReferenceResult[] }).results.map((x) => [x.name, x]));
-}
+const runReference = (sets: CrowdSet[]) => runMethodReference<ReferenceResult>('glad_ref.py', sets);
 
 const sets = crowdSets();
 // Non-default options go through both implementations too (declared category order, class priors, M-step settings).
