@@ -28,6 +28,7 @@
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Role } from '@suture/db';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
 const TASKS = Number(process.env.SUTURE_BENCH_LIFECYCLE_TASKS ?? '10000');
@@ -48,7 +49,7 @@ interface Person {
   id: string;
   email: string;
   name: string;
-  roles: Array<'ADMIN' | 'OPS_MANAGER' | 'ANNOTATOR' | 'EXPERT' | 'QA_AUDITOR' | 'FINANCE'>;
+  roles: Role[];
   organizationId: string;
 }
 

@@ -564,7 +564,7 @@ async function uploadFile(stack: Stack, ops: Person, campaignId: string, body: B
   const plan = await gql<{ requestAssetUpload: { assetId?: string; partSize?: number; parts?: Array<{ partNumber: number; url: string }>; message?: string } }>(
     stack.apiUrl,
     ops.token,
-    `mutation($c: ID!, $t: String!, $s: Int!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ... on UploadPlan { assetId partSize parts { partNumber url } } ... on DomainError { message } } }`,
+    `mutation($c: ID!, $t: String!, $s: Float!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ... on UploadPlan { assetId partSize parts { partNumber url } } ... on DomainError { message } } }`,
     { c: campaignId, t: contentType, s: body.length },
   );
   const { assetId, parts, partSize } = plan.requestAssetUpload;

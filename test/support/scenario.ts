@@ -85,7 +85,7 @@ export async function uploadAsset(stack: Stack, ops: Person, campaignId: string,
   const plan = await gql<{ requestAssetUpload: { assetId?: string; parts?: Array<{ partNumber: number; url: string }>; message?: string } }>(
     stack.apiUrl,
     ops.token,
-    `mutation($c: ID!, $t: String!, $s: Int!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ... on UploadPlan { assetId parts { partNumber url } } ... on DomainError { message } } }`,
+    `mutation($c: ID!, $t: String!, $s: Float!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ... on UploadPlan { assetId parts { partNumber url } } ... on DomainError { message } } }`,
     { c: campaignId, t: contentType, s: body.length },
   );
   const { assetId, parts } = plan.requestAssetUpload;

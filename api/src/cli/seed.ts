@@ -31,14 +31,18 @@ const PEOPLE: Array<{ email: string; name: string; roles: Role[]; skill?: number
   { email: 'expert@demo.suture', name: 'Dr Eve Expert', roles: ['EXPERT'], credential: 'board-certified-urologist' },
   { email: 'qa@demo.suture', name: 'Quinn QA', roles: ['QA_AUDITOR'] },
   { email: 'finance@demo.suture', name: 'Fay Finance', roles: ['FINANCE'] },
+  { email: 'privacy@demo.suture', name: 'Pia Privacy', roles: ['PRIVACY_OFFICER'] },
 ];
 
 export const DEMO_CLASSES = ['grasper', 'bipolar', 'hook', 'scissors', 'clipper', 'irrigator', 'none'];
 
-/** Makes demo frames with ffmpeg's synthetic sources (nothing is downloaded). */
+/**
+ * Makes demo frames with ffmpeg's synthetic sources (nothing is downloaded). A source without text (testsrc2
+ * draws digits, which the burned-in text check rightly sends to the privacy gate).
+ */
 function demoFrames(dir: string, count: number): string[] {
   mkdirSync(dir, { recursive: true });
-  const existing = readdirSync(dir).filter((f) => f.endsWith('.png'));
+  const existing = readdirSync(dir).filter((f) => f.startsWith('still_') && f.endsWith('.png'));
   if (existing.length < count) {
     execFileSync('ffmpeg', [
       '-hide_banner',
@@ -48,16 +52,16 @@ function demoFrames(dir: string, count: number): string[] {
       '-f',
       'lavfi',
       '-i',
-      `testsrc2=size=320x240:rate=1:duration=${count}`,
+      'mandelbrot=size=320x240:rate=1',
       '-vf',
       'hue=h=t*40:s=0.6,eq=brightness=-0.15',
       '-frames:v',
       String(count),
-      join(dir, 'frame_%03d.png'),
+      join(dir, 'still_%03d.png'),
     ]);
   }
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.png'))
+    .filter((f) => f.startsWith('still_') && f.endsWith('.png'))
     .sort()
     .slice(0, count)
     .map((f) => join(dir, f));
@@ -69,10 +73,10 @@ export function sharedDataDir(env: Record<string, string | undefined> = process.
   return existsSync(dir) ? dir : null;
 }
 
-/** A demo video made with ffmpeg's synthetic source: `seconds` long at 10 frames/s. */
+/** A demo video made with ffmpeg's synthetic source (no text, as for the frames): `seconds` long at 10 frames/s. */
 function demoVideo(dir: string, seconds: number): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `demo-${seconds}s.mp4`);
+  const file = join(dir, `demo-clip-${seconds}s.mp4`);
   if (!existsSync(file)) {
     execFileSync('ffmpeg', [
       '-hide_banner',
@@ -82,7 +86,9 @@ function demoVideo(dir: string, seconds: number): string {
       '-f',
       'lavfi',
       '-i',
-      `testsrc2=size=480x270:rate=10:duration=${seconds}`,
+      'mandelbrot=size=480x270:rate=10',
+      '-t',
+      String(seconds),
       '-vf',
       'hue=h=t*6:s=0.5',
       '-c:v',
@@ -147,8 +153,10 @@ function demoCampaigns(dataDir: string, shared: string | null, frameCount: numbe
   const nifti = (name: string): DemoMedia[] =>
     shared && existsSync(join(shared, 'medical/nifti', name)) ? [{ file: join(shared, 'medical/nifti', name), contentType: 'application/x-nifti' }] : [];
   // Real endoscopy frames (DICOM VL endoscopic images) where the shared data is present, synthetic frames otherwise.
+  // Their burned-in text sends them to the privacy gate (the demo privacy officer releases them); the synthetic
+  // frames beside them are labelable at once.
   const endoscopy = [...dicom('WG04_VL1_RLE_endoscopy.dcm'), ...dicom('WG04_VL2_J2KI_endoscopy.dcm')];
-  const frames = endoscopy.length ? endoscopy : pngs.slice(0, 4);
+  const frames = endoscopy.length ? [...endoscopy, ...pngs.slice(0, 2)] : pngs.slice(0, 4);
   const everyFive = [0, 50, 100, 150, 200, 250];
   return [
     {

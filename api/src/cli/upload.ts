@@ -3,9 +3,11 @@
 // checkpoint beside each file (<file>.suture-upload.json) lets a broken upload continue from the parts
 // S3 already has. Every file is checked before anything is uploaded; a failure stops with a one-line reason
 // and the ids of the assets already created. The session comes from `suture login` or SUTURE_TOKEN.
+// Any size up to the API's limit (50 GiB): part URLs that would expire before a long upload reaches them
+// are signed afresh on the way.
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { uploadPartWithUrl, partRanges } from '@suture/workflows/media';
+import { uploadPartWithUrl, partRanges } from '@suture/workflows/media/ingest';
 import { NOT_SIGNED_IN, resolveAuth } from './session.ts';
 
 const TYPES: Record<string, string> = {
@@ -28,7 +30,11 @@ interface Plan {
   partSize: number;
   parts: Array<{ partNumber: number; url: string }>;
   uploadedParts: number[];
+  expiresInSeconds: number;
 }
+
+/** A part URL is used only while it has this long left; past that the plan is signed again. */
+const URL_MARGIN_MS = 60_000;
 
 async function call<T>(api: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
   const res = await fetch(`${api.replace(/\/$/, '')}/graphql`, {
@@ -43,7 +49,8 @@ async function call<T>(api: string, token: string, query: string, variables: Rec
   return result as T;
 }
 
-const PLAN_FIELDS = `__typename ... on UploadPlan { assetId partSize parts { partNumber url } uploadedParts } ... on DomainError { code message }`;
+const PLAN_FIELDS = `__typename ... on UploadPlan { assetId partSize parts { partNumber url } uploadedParts expiresInSeconds } ... on DomainError { code message }`;
+const RESUME = `mutation($a: ID!) { resumeAssetUpload(assetId: $a) { ${PLAN_FIELDS} } }`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = [...argv];
@@ -109,10 +116,11 @@ export async function run(argv: string[]): Promise<number> {
         console.error(`suture upload: ${file}: the file changed since the interrupted upload; delete ${checkpoint} to start over`);
         return 2;
       }
-      plan = await call<Plan>(api, token, `mutation($a: ID!) { resumeAssetUpload(assetId: $a) { ${PLAN_FIELDS} } }`, { a: saved.assetId });
+      plan = await call<Plan>(api, token, RESUME, { a: saved.assetId });
       done = saved.parts;
     } else {
-      plan = await call<Plan>(api, token, `mutation($c: ID!, $t: String!, $s: Int!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ${PLAN_FIELDS} } }`, {
+      // Float: GraphQL Int is 32-bit, and recordings run past 2 GiB.
+      plan = await call<Plan>(api, token, `mutation($c: ID!, $t: String!, $s: Float!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ${PLAN_FIELDS} } }`, {
         c: campaignId,
         t: contentType,
         s: size,
@@ -124,14 +132,24 @@ export async function run(argv: string[]): Promise<number> {
     const have = new Set([...done.map((p) => p.partNumber), ...plan.uploadedParts]);
     const resumedParts = have.size;
     let sent = 0;
-    for (const part of plan.parts) {
-      if (have.has(part.partNumber)) continue;
+    let signedAt = Date.now();
+    let urls = new Map(plan.parts.map((p) => [p.partNumber, p.url]));
+    for (const { partNumber } of plan.parts) {
+      if (have.has(partNumber)) continue;
       if (sent >= maxParts) {
         console.error(`suture upload: ${file}: stopped after ${sent} parts as asked; run again to resume`);
         return 3;
       }
-      const etag = await uploadPartWithUrl(part.url, file, ranges.get(part.partNumber)!);
-      done.push({ partNumber: part.partNumber, etag });
+      if (Date.now() - signedAt > plan.expiresInSeconds * 1000 - URL_MARGIN_MS) {
+        // A long upload outlives its URLs: fresh ones for the parts still to send (the same upload).
+        const fresh = await call<Plan>(api, token, RESUME, { a: plan.assetId });
+        signedAt = Date.now();
+        urls = new Map(fresh.parts.map((p) => [p.partNumber, p.url]));
+      }
+      const url = urls.get(partNumber);
+      if (!url) continue; // S3 listed it as received
+      const etag = await uploadPartWithUrl(url, file, ranges.get(partNumber)!);
+      done.push({ partNumber, etag });
       save();
       sent += 1;
     }

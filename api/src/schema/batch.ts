@@ -17,14 +17,21 @@ import {
   type UploadPlan,
 } from '../services/media.ts';
 
+import { mayReadMedia } from '../services/privacy.ts';
 import { MANAGES, requireCampaignRole, requireRoleOn, visibleCampaigns } from '../services/tenancy.ts';
+import type { Asset } from '@suture/db';
 
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
 const OVERSEES = ['ADMIN', 'OPS_MANAGER', 'FINANCE', 'QA_AUDITOR'] as const;
 
-/** A presigned media URL handed out: recorded (who got a URL to which asset), never the URL itself. */
-async function presigned(ctx: Context, assetId: string, variant: string, url: Promise<string | null>): Promise<string | null> {
-  const signed = await url;
+/**
+ * A presigned media URL handed out: recorded (who got a URL to which asset), never the URL itself. The privacy
+ * gate first: an asset waiting for (or refused by) a privacy officer gives its URLs to no one else.
+ */
+async function presigned(ctx: Context, asset: Pick<Asset, 'id' | 'campaignId' | 'privacyStatus'>, variant: string, url: () => Promise<string | null>): Promise<string | null> {
+  if (!(await mayReadMedia(ctx, asset))) return null;
+  const signed = await url();
+  const assetId = asset.id;
   if (signed) auditRead(ctx, { action: 'media.url-presigned', entityType: 'Asset', entityId: assetId, data: { variant } });
   return signed;
 }
@@ -38,23 +45,26 @@ builder.prismaObject('Asset', {
     metadata: t.field({ type: 'JSON', description: 'Probe, de-identification summary, proxy, trim; never PHI, never key material', resolve: (a) => publicMetadata(a) }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
-    /** Short-lived URL of the de-identified derivative; null until ingest made one. */
-    url: t.string({ nullable: true, resolve: (a, _args, ctx) => presigned(ctx, a.id, 'derivative', derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null)) }),
+    /** Short-lived URL of the de-identified derivative; null until ingest made one, and while the privacy gate holds it. */
+    url: t.string({
+      nullable: true,
+      resolve: (a, _args, ctx) => presigned(ctx, a, 'derivative', () => derivativeUrl(ctx.services, a.status === 'READY' ? a.derivativeKey : null)),
+    }),
     spriteUrl: t.string({
       nullable: true,
       description: "Short-lived URL of the timeline's sprite strip (JPEG, thumbnails side by side; metadata.sprite says how many and their interval); null until a video is READY",
-      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'sprite', spriteUrl(ctx.services, a)),
+      resolve: (a, _args, ctx) => presigned(ctx, a, 'sprite', () => spriteUrl(ctx.services, a)),
     }),
     frameIndexUrl: t.string({
       nullable: true,
       description: "Short-lived URL of frames.json: each proxy frame's presentation time and the source frame it shows; null unless a READY video",
-      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'frameIndex', frameIndexUrl(ctx.services, a)),
+      resolve: (a, _args, ctx) => presigned(ctx, a, 'frameIndex', () => frameIndexUrl(ctx.services, a)),
     }),
     volumeUrl: t.string({
       nullable: true,
       description:
         'Short-lived URL of the de-identified volume (NIfTI, gzipped) of a READY NIfTI asset, or of a READY grey DICOM as NIfTI (columns × rows × frames), for the volume editor; null otherwise',
-      resolve: (a, _args, ctx) => presigned(ctx, a.id, 'volume', volumeUrl(ctx.services, a)),
+      resolve: (a, _args, ctx) => presigned(ctx, a, 'volume', () => volumeUrl(ctx.services, a)),
     }),
     trimStartSeconds: t.exposeFloat('trimStartSeconds', { nullable: true }),
     trimEndSeconds: t.exposeFloat('trimEndSeconds', { nullable: true }),
@@ -82,6 +92,7 @@ const BatchProgressRef = builder.objectRef<BatchProgress>('BatchProgress').imple
     qaSampled: t.exposeInt('qaSampled'),
     qaAudited: t.exposeInt('qaAudited'),
     qaFailed: t.exposeInt('qaFailed'),
+    privacyWaiting: t.exposeInt('privacyWaiting', { description: 'Assets of the batch waiting for a privacy officer: their tasks stay PENDING until released' }),
   }),
 });
 
@@ -152,7 +163,12 @@ builder.mutationFields((t) => ({
     type: UploadPlanRef,
     errors: {},
     description: 'Creates an asset and a presigned multipart upload into quarantine. PUT each part to its URL, then completeAssetUpload.',
-    args: { campaignId: t.arg.id(), contentType: t.arg.string(), sizeBytes: t.arg.int() },
+    args: {
+      campaignId: t.arg.id(),
+      contentType: t.arg.string(),
+      // Float, not Int: GraphQL's Int is 32-bit and recordings run past 2 GiB; the service takes whole numbers up to 2^53.
+      sizeBytes: t.arg.float({ description: 'Size of the file in bytes: a whole number up to 50 GiB, as a Float since GraphQL Int stops at 2 GiB' }),
+    },
     resolve: async (_root, args, ctx) => {
       await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
       return requestUpload(ctx.services, ctx.user, { campaignId: String(args.campaignId), contentType: args.contentType, sizeBytes: args.sizeBytes });

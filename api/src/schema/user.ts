@@ -13,7 +13,7 @@ import {
   upsertSkill,
 } from '../services/admin.ts';
 
-export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'] as const });
+export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE', 'PRIVACY_OFFICER'] as const });
 
 builder.prismaObject('User', {
   description: 'A person working in Suture (never a patient).',

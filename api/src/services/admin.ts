@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import type { Prisma, Role } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '@suture/workflows/domain/label-schema';
-import { labelSchemaProblems } from '@suture/workflows/annotation/registry';
+import { consensusMethods, labelSchemaProblems } from '@suture/workflows/annotation/registry';
 import { displayName, freeText, MAX_GUIDELINES } from '@suture/workflows/domain/text';
 import { DEFAULT_MEDIA_POLICY, mediaPolicySchema, type MediaPolicy } from '@suture/workflows/domain/media-policy';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { pwnedCount, weakPasswordReason, type PasswordContext } from '../auth/breached.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { checkConsensusSetting } from './consensus.ts';
 import { releaseMemberClaims } from './tenancy.ts';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
@@ -60,7 +61,7 @@ const registerSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(320),
   name: displayName(),
   password: z.string().min(12, 'passwords need at least 12 characters').max(128, 'passwords may have at most 128 characters'),
-  roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1, 'give at least one role'),
+  roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE', 'PRIVACY_OFFICER'])).min(1, 'give at least one role'),
 });
 
 export { CONFLICTING_ROLES } from './roles.ts';
@@ -244,7 +245,7 @@ const campaignSchema = z.object({
   payRates: z.array(z.object({ kind: z.enum(['LABEL', 'REVIEW', 'AUDIT', 'REWORK']), amountCents: z.number().int().min(0) })).default([]),
   mediaPolicy: z.unknown().optional(),
   members: z
-    .array(z.object({ userId: z.string(), roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'])).min(1) }))
+    .array(z.object({ userId: z.string(), roles: z.array(z.enum(['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE', 'PRIVACY_OFFICER'])).min(1) }))
     .max(10_000)
     .default([]),
 });
@@ -255,6 +256,7 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
   const schemaProblems = labelSchemaProblems(labelSchema);
   if (schemaProblems.length) throw new InvalidInputError('the label schema does not fit its annotation type', schemaProblems);
   const qaSettings = parseOrThrow(qaSettingsSchema, data.qaSettings, 'QA settings');
+  checkConsensusSetting(labelSchema, qaSettings.consensus);
   const mediaPolicy = data.mediaPolicy === undefined || data.mediaPolicy === null ? DEFAULT_MEDIA_POLICY : parseOrThrow(mediaPolicySchema, data.mediaPolicy, 'media policy');
   return services.prisma.$transaction(async (tx) => {
     const skills = await tx.skill.findMany({ where: { key: { in: data.requiredSkills.map((s) => s.key) } } });
@@ -291,7 +293,7 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
       action: 'campaign.created',
       entityType: 'Campaign',
       entityId: campaign.id,
-      data: { overlap: data.overlap, ...mediaPolicyAudit(mediaPolicy) },
+      data: { overlap: data.overlap, consensus: qaSettings.consensus?.method ?? consensusMethods(labelSchema).default, ...mediaPolicyAudit(mediaPolicy) },
     });
     for (const member of data.members) if (member.userId !== actor.id) await setCampaignMember(services, actor, campaign.id, member as MemberInput, tx);
     return campaign.id;

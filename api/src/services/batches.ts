@@ -37,14 +37,16 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
     const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true, status: true } });
     if (!campaign) throw new NotFoundError('campaign');
     if (campaign.status === 'CLOSED') throw new DomainError('CONFLICT', 'the campaign is closed');
-    const assets = await tx.$queryRaw<Array<{ id: string; status: string; kind: string; proxyFrames: unknown }>>`
-      SELECT id::text AS id, status::text AS status, kind::text AS kind, metadata -> 'proxy' -> 'frameCount' AS "proxyFrames"
+    const assets = await tx.$queryRaw<Array<{ id: string; status: string; kind: string; proxyFrames: unknown; privacyStatus: string }>>`
+      SELECT id::text AS id, status::text AS status, kind::text AS kind, metadata -> 'proxy' -> 'frameCount' AS "proxyFrames", "privacyStatus"::text AS "privacyStatus"
       FROM "Asset" WHERE "campaignId" = ${campaign.id}::uuid AND id = ANY(${unique}::uuid[])`;
     const found = new Set(assets.map((a) => a.id.toLowerCase()));
     const missing = unique.filter((id) => !found.has(id.toLowerCase()));
     if (missing.length) throw new InvalidInputError('assets not in this campaign', listed(missing.map((m) => `asset ${m}`)));
     const notUploaded = assets.filter((a) => a.status === 'AWAITING_UPLOAD').map((a) => a.id);
     if (notUploaded.length) throw new InvalidInputError('assets still uploading', listed(notUploaded.map((m) => `asset ${m}`)));
+    const rejected = assets.filter((a) => a.privacyStatus === 'REJECTED').map((a) => a.id);
+    if (rejected.length) throw new InvalidInputError('assets rejected by privacy review (nothing of them may be labelled)', listed(rejected.map((m) => `asset ${m}`)));
     // Frame tasks of an ingested video address frames of its proxy (after the ops manager's trim), not of the upload.
     const maxFrame = frames ? frames.reduce((max, f) => Math.max(max, f), -1) : -1;
     if (maxFrame >= 0) {
@@ -119,12 +121,14 @@ export interface BatchProgress {
   qaSampled: number;
   qaAudited: number;
   qaFailed: number;
+  /** Assets of the batch waiting for a privacy officer (services/privacy.ts). */
+  privacyWaiting: number;
 }
 
 /** Progress read straight from PostgreSQL (the workflow mirrors its state there). */
 export async function batchProgress(services: Services, batchId: string): Promise<BatchProgress> {
   const { prisma } = services;
-  const [rows, [labels], [qa]] = await Promise.all([
+  const [rows, [labels], [qa], [privacy]] = await Promise.all([
     prisma.$queryRaw<Array<{ status: string; n: bigint }>>`SELECT status::text AS status, count(*)::bigint AS n FROM "Task" WHERE "batchId" = ${batchId}::uuid GROUP BY status`,
     prisma.$queryRaw<Array<{ submitted: bigint; needed: bigint }>>`
       SELECT (SELECT count(*) FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId" WHERE t."batchId" = ${batchId}::uuid AND a.kind IN ('LABEL','REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted,
@@ -132,6 +136,9 @@ export async function batchProgress(services: Services, batchId: string): Promis
     prisma.$queryRaw<Array<{ sampled: bigint; audited: bigint; failed: bigint }>>`
       SELECT count(*)::bigint AS sampled, count(q.verdict)::bigint AS audited, count(*) FILTER (WHERE q.verdict = 'FAIL')::bigint AS failed
       FROM "QaAudit" q JOIN "Batch" b ON b.id = q."batchId" AND q."qaRound" = b."qaRound" WHERE q."batchId" = ${batchId}::uuid`,
+    prisma.$queryRaw<Array<{ waiting: bigint }>>`
+      SELECT count(DISTINCT a.id)::bigint AS waiting FROM "Task" t JOIN "Asset" a ON a.id = t."assetId"
+      WHERE t."batchId" = ${batchId}::uuid AND a."privacyStatus" = 'PENDING_REVIEW'`,
   ]);
   const n = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
   return {
@@ -147,6 +154,7 @@ export async function batchProgress(services: Services, batchId: string): Promis
     qaSampled: Number(qa?.sampled ?? 0),
     qaAudited: Number(qa?.audited ?? 0),
     qaFailed: Number(qa?.failed ?? 0),
+    privacyWaiting: Number(privacy?.waiting ?? 0),
   };
 }
 

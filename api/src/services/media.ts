@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Asset, AssetKind } from '@suture/db';
+import { partCount, partSizeFor, quarantineKey } from '@suture/workflows/media/ingest';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
@@ -17,8 +18,8 @@ import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
 
 /** Presigned URLs live this long: enough for one part or one view, short enough to be useless if leaked. */
 export const PRESIGN_SECONDS = 300;
-export const PART_SIZE = 16 * 1024 * 1024;
-const MAX_SIZE = 50 * 1024 ** 3;
+/** Hour-long recordings run to tens of GB; S3 takes up to 5 TiB, in at most 10,000 parts. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 ** 3;
 
 const kindByType: Array<[RegExp, AssetKind]> = [
   [/^image\/(png|jpeg|tiff|webp)$/, 'IMAGE'],
@@ -35,12 +36,19 @@ export interface UploadPlan {
   expiresInSeconds: number;
 }
 
+/** The parts of an upload of `sizeBytes`: always a multipart upload, so that any size resumes part by part. */
+function partPlan(sizeBytes: number): { partSize: number; count: number } {
+  const partSize = partSizeFor(sizeBytes);
+  return { partSize, count: partCount(sizeBytes, partSize) };
+}
+
 /** Creates the asset and a multipart upload into quarantine; the browser PUTs each part to its URL. */
 export async function requestUpload(services: Services, actor: AuthUser, input: { campaignId: string; contentType: string; sizeBytes: number }): Promise<UploadPlan> {
   const kind = kindByType.find(([re]) => re.test(input.contentType))?.[1];
   if (!kind) throw new InvalidInputError(`content type '${input.contentType}' is not accepted; use PNG/JPEG/TIFF images, MP4/MOV/MKV/WebM video, DICOM or NIfTI`);
-  if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes <= 0) throw new InvalidInputError('sizeBytes must be a positive integer');
-  if (input.sizeBytes > MAX_SIZE) throw new InvalidInputError(`files over ${MAX_SIZE / 1024 ** 3} GiB are not accepted`);
+  // Sizes arrive as GraphQL Float (Int is 32-bit): a whole number of bytes is checked here.
+  if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes <= 0) throw new InvalidInputError(`sizeBytes must be a positive whole number of bytes (got ${input.sizeBytes})`);
+  if (input.sizeBytes > MAX_UPLOAD_BYTES) throw new InvalidInputError(`files over ${MAX_UPLOAD_BYTES / 1024 ** 3} GiB are not accepted (this one has ${input.sizeBytes} bytes)`);
   const { prisma, s3, config } = services;
   const campaign = await prisma.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true } });
   if (!campaign) throw new NotFoundError('campaign');
@@ -48,15 +56,15 @@ export async function requestUpload(services: Services, actor: AuthUser, input: 
     data: { campaignId: campaign.id, kind, key: `pending/${crypto.randomUUID()}`, contentType: input.contentType, sizeBytes: BigInt(input.sizeBytes) },
   });
   // The key names the campaign and asset only: never a file name, which may carry PHI.
-  const key = `quarantine/${campaign.id}/${asset.id}/original`;
+  const key = quarantineKey(campaign.id, asset.id);
   const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: config.S3_BUCKET, Key: key, ContentType: input.contentType }));
   const uploadId = created.UploadId!;
   await prisma.$transaction(async (tx) => {
     await tx.asset.update({ where: { id: asset.id }, data: { key, uploadId } });
     await appendAudit(tx, { actorId: actor.id, action: 'asset.upload-requested', entityType: 'Asset', entityId: asset.id, data: { kind, sizeBytes: input.sizeBytes } });
   });
-  const count = Math.max(1, Math.ceil(input.sizeBytes / PART_SIZE));
-  return { assetId: asset.id, uploadId, partSize: PART_SIZE, parts: await presignParts(services, key, uploadId, 1, count), expiresInSeconds: PRESIGN_SECONDS };
+  const { partSize, count } = partPlan(input.sizeBytes);
+  return { assetId: asset.id, uploadId, partSize, parts: await presignParts(services, key, uploadId, 1, count), expiresInSeconds: PRESIGN_SECONDS };
 }
 
 async function presignParts(services: Services, key: string, uploadId: string, from: number, to: number): Promise<UploadPlan['parts']> {
@@ -76,7 +84,7 @@ export async function resumeUpload(services: Services, actor: AuthUser, assetId:
   if (!asset || !asset.uploadId || asset.status !== 'AWAITING_UPLOAD') throw new NotFoundError('upload in progress for this asset');
   // Stores without ListParts (s3rver) report nothing: the client then skips the parts in its own checkpoint.
   const uploaded = (await listedParts(services, asset.key, asset.uploadId).catch(() => [])).map((p) => p.partNumber).sort((a, b) => a - b);
-  const count = Math.max(1, Math.ceil(Number(asset.sizeBytes ?? 1) / PART_SIZE));
+  const { partSize, count } = partPlan(Number(asset.sizeBytes ?? 1));
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !uploaded.includes(n));
   const parts: UploadPlan['parts'] = [];
   for (const n of missing) parts.push(...(await presignParts(services, asset.key, asset.uploadId, n, n)));
@@ -87,7 +95,7 @@ export async function resumeUpload(services: Services, actor: AuthUser, assetId:
     entityId: asset.id,
     data: { uploaded: uploaded.length, missing: missing.length },
   });
-  return { uploaded, plan: { assetId, uploadId: asset.uploadId, partSize: PART_SIZE, parts, expiresInSeconds: PRESIGN_SECONDS } };
+  return { uploaded, plan: { assetId, uploadId: asset.uploadId, partSize, parts, expiresInSeconds: PRESIGN_SECONDS } };
 }
 
 export async function completeUpload(services: Services, actor: AuthUser, input: { assetId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<string> {
@@ -98,7 +106,7 @@ export async function completeUpload(services: Services, actor: AuthUser, input:
   // Without a part list (a resumed upload), S3's own list of received parts is used.
   const parts = input.parts.length > 0 ? input.parts : await listedParts(services, asset.key, asset.uploadId);
   if (parts.length === 0) throw new InvalidInputError('no part of this upload has arrived yet');
-  const expectedParts = Math.max(1, Math.ceil(Number(asset.sizeBytes ?? 1) / PART_SIZE));
+  const expectedParts = partPlan(Number(asset.sizeBytes ?? 1)).count;
   if (parts.length !== expectedParts) throw new InvalidInputError(`${parts.length} of ${expectedParts} parts have arrived; resume the upload to send the rest`);
   try {
     await s3.send(

@@ -12,3 +12,12 @@ export const CONFLICTING_ROLES: ReadonlyArray<readonly [Role, Role, string]> = [
   ['FINANCE', 'EXPERT', 'finance approves experts’ pay'],
   ['FINANCE', 'QA_AUDITOR', 'finance approves auditors’ pay'],
 ];
+
+/**
+ * Role pairs one person may not hold within one campaign (they may hold both in the organisation, for
+ * different campaigns): a privacy officer of a campaign releases the media its annotators then see, so the
+ * person who decides what annotators may see is not one of them.
+ */
+export const CAMPAIGN_CONFLICTING_ROLES: ReadonlyArray<readonly [Role, Role, string]> = [
+  ['PRIVACY_OFFICER', 'ANNOTATOR', 'a privacy officer releases the media annotators of the campaign see'],
+];

@@ -14,13 +14,13 @@ import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Context, Services } from '../context.ts';
 import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
-import { CONFLICTING_ROLES } from './roles.ts';
+import { CAMPAIGN_CONFLICTING_ROLES, CONFLICTING_ROLES } from './roles.ts';
 
 /** The organisation of single-tenant installations and of everything written before tenancy (the migration makes it). */
 export const DEFAULT_ORGANIZATION_ID = '00000000-0000-4000-8000-000000000001';
 
 /** Roles that mean something inside one campaign (ADMIN is organisation-wide). */
-export const CAMPAIGN_ROLES: readonly Role[] = ['OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'];
+export const CAMPAIGN_ROLES: readonly Role[] = ['OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE', 'PRIVACY_OFFICER'];
 export const MANAGES: readonly Role[] = ['ADMIN', 'OPS_MANAGER'];
 
 export interface CampaignAccess {
@@ -167,7 +167,9 @@ export async function setCampaignMember(services: Services, actor: AuthUser, cam
         'a member acts only in roles their organisation granted them',
         missing.map((r) => `the user does not hold ${r}`),
       );
-    const conflicts = CONFLICTING_ROLES.filter(([a, b]) => roles.includes(a) && roles.includes(b)).map(([a, b, why]) => `${a} and ${b} cannot be held together (${why})`);
+    const conflicts = [...CONFLICTING_ROLES, ...CAMPAIGN_CONFLICTING_ROLES]
+      .filter(([a, b]) => roles.includes(a) && roles.includes(b))
+      .map(([a, b, why]) => `${a} and ${b} cannot be held together (${why})`);
     if (conflicts.length) throw new InvalidInputError('these roles break separation of duties', conflicts);
     const before = await db.campaignMember.findUnique({ where: { campaignId_userId: { campaignId, userId: user.id } }, select: { roles: true } });
     if (roles.length === 0) {

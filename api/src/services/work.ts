@@ -60,6 +60,14 @@ function assignmentOf(row: ClaimRow): Assignment {
 }
 
 const CLAIM_ATTEMPTS = 5;
+
+/**
+ * The privacy gate, again in every claim: a task of an asset still waiting for (or refused by) a privacy officer
+ * is never claimable, whatever its status says (the batch keeps such tasks PENDING; this holds if anything
+ * else opened one). One primary-key probe per task looked at.
+ */
+const PAST_PRIVACY_GATE = Prisma.sql`(t."assetId" IS NULL OR EXISTS (
+          SELECT 1 FROM "Asset" pa WHERE pa.id = t."assetId" AND pa."privacyStatus" IN ('NOT_REQUIRED', 'RELEASED')))`;
 /** How far into the tasks in progress a claim looks for one the annotator has not labelled (see claimSql). */
 const STARTED_WINDOW = 32;
 
@@ -95,6 +103,7 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
       WHERE ${where}
+        AND ${PAST_PRIVACY_GATE}
         AND NOT EXISTS (
           SELECT 1 FROM "Assignment" a
           WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
@@ -397,6 +406,7 @@ export async function claimNextReview(services: Services, user: AuthUser): Promi
             AND (c."reviewCredential" IS NULL OR EXISTS (
               SELECT 1 FROM "Credential" cr WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."reviewCredential"
                 AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
+            AND ${PAST_PRIVACY_GATE}
             AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a.round = t.round AND a.kind = 'REVIEW' AND a.status IN ('ACTIVE', 'SUBMITTED'))
             -- An expert never adjudicates a task they labelled.
             AND NOT EXISTS (SELECT 1 FROM "Assignment" a WHERE a."taskId" = t.id AND a."userId" = ${user.id}::uuid AND a.kind IN ('LABEL', 'REWORK'))

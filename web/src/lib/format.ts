@@ -50,6 +50,7 @@ const ROLE_LABELS: Record<string, string> = {
   EXPERT: 'Clinical expert',
   QA_AUDITOR: 'QA auditor',
   FINANCE: 'Finance',
+  PRIVACY_OFFICER: 'Privacy officer',
 };
 
 export function roleLabel(role: string): string {

@@ -32,6 +32,10 @@ export const routes = {
   qa: {
     queue: '/qa',
   },
+  privacy: {
+    /** Flagged assets waiting for a privacy officer, optionally of one campaign. */
+    queue: (campaignId?: string | null) => (campaignId ? `/privacy?campaign=${id(campaignId)}` : '/privacy'),
+  },
   finance: {
     report: (campaignId?: string | null) => (campaignId ? `/finance?campaign=${id(campaignId)}` : '/finance'),
   },
@@ -60,7 +64,7 @@ function withQuery(path: string, query: Record<string, string | undefined>): str
   return q ? `${path}?${q}` : path;
 }
 
-export type SectionKey = 'ops' | 'work' | 'review' | 'qa' | 'finance' | 'audit' | 'admin';
+export type SectionKey = 'ops' | 'work' | 'review' | 'qa' | 'privacy' | 'finance' | 'audit' | 'admin';
 
 export interface Section {
   key: SectionKey;
@@ -76,6 +80,7 @@ export const sections: readonly Section[] = [
   { key: 'work', label: 'My work', href: routes.work.queue, prefix: '/work', roles: ['ANNOTATOR'] },
   { key: 'review', label: 'Expert review', href: routes.review.queue, prefix: '/review', roles: ['EXPERT'] },
   { key: 'qa', label: 'QA audits', href: routes.qa.queue, prefix: '/qa', roles: ['QA_AUDITOR'] },
+  { key: 'privacy', label: 'Privacy review', href: routes.privacy.queue(), prefix: '/privacy', roles: ['PRIVACY_OFFICER', 'ADMIN'] },
   { key: 'finance', label: 'Finance', href: routes.finance.report(), prefix: '/finance', roles: ['FINANCE', 'ADMIN'] },
   { key: 'admin', label: 'Users', href: routes.admin.users, prefix: '/admin', roles: ['ADMIN', 'OPS_MANAGER'] },
   { key: 'audit', label: 'Audit log', href: routes.audit.log(), prefix: '/audit', roles: ['QA_AUDITOR', 'ADMIN'] },

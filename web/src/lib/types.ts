@@ -1,7 +1,7 @@
 // TypeScript shapes of the GraphQL types the console reads (api/schema.graphql is the source of truth).
 
-export type Role = 'ADMIN' | 'OPS_MANAGER' | 'ANNOTATOR' | 'EXPERT' | 'QA_AUDITOR' | 'FINANCE';
-export const ROLES: readonly Role[] = ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE'];
+export type Role = 'ADMIN' | 'OPS_MANAGER' | 'ANNOTATOR' | 'EXPERT' | 'QA_AUDITOR' | 'FINANCE' | 'PRIVACY_OFFICER';
+export const ROLES: readonly Role[] = ['ADMIN', 'OPS_MANAGER', 'ANNOTATOR', 'EXPERT', 'QA_AUDITOR', 'FINANCE', 'PRIVACY_OFFICER'];
 
 export type CampaignStatus = 'DRAFT' | 'ACTIVE' | 'PAUSED' | 'CLOSED';
 export type QaVerdict = 'PASS' | 'FAIL';
@@ -87,6 +87,8 @@ export interface BatchProgress {
   qaSampled: number;
   qaAudited: number;
   qaFailed: number;
+  /** Assets waiting for a privacy officer: their tasks stay pending until released. */
+  privacyWaiting: number;
 }
 
 export interface QaHistoryEntry {
@@ -200,6 +202,10 @@ export interface CampaignAsset extends Asset {
   /** Progress within ingestStep, 0..1; null where unknown. */
   ingestProgress: number | null;
   needsHumanReview: boolean;
+  /** The privacy gate: PENDING_REVIEW until a privacy officer releases (or rejects) it. */
+  privacyStatus: PrivacyStatus;
+  /** The officer's decision, when there was one (its reason when rejected). */
+  privacyReview: { decidedAt: string | null; reason: string | null } | null;
   /** The original is kept envelope-encrypted (media policy RETAIN_ENCRYPTED). */
   originalRetained: boolean;
   /** The timeline's sprite strip of a READY video. */
@@ -344,4 +350,36 @@ export interface AdminUser {
   email: string;
   roles: Role[];
   active: boolean;
+}
+
+export type PrivacyStatus = 'NOT_REQUIRED' | 'PENDING_REVIEW' | 'RELEASED' | 'REJECTED';
+
+/** A box blacked out on every frame, in the pixels of the sampled frames; automatic ones came from de-identification. */
+export interface RedactionBox {
+  id: string | null;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  automatic: boolean;
+}
+
+export interface PrivacyFrame {
+  frame: number;
+  width: number;
+  height: number;
+  url: string;
+  automaticBoxes: RedactionBox[];
+}
+
+/** One asset in the privacy officer's queue (`privacyReviewQueue`, and the box mutations' answers). */
+export interface PrivacyReviewItem {
+  reasons: string[];
+  revision: number;
+  appliedRevision: number;
+  applying: boolean;
+  boxes: RedactionBox[];
+  automaticBoxCount: number;
+  frames: PrivacyFrame[];
+  asset: { id: string; kind: string; contentType: string; createdAt?: string; campaign: { id: string; name: string } };
 }

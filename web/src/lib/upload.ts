@@ -23,8 +23,11 @@ const CONTENT_TYPES: ReadonlyArray<readonly [string, string]> = [
 /** The file input's `accept` attribute. */
 export const UPLOAD_ACCEPT = CONTENT_TYPES.map(([suffix]) => suffix).join(',');
 
-/** GraphQL `Int` is 32-bit: `sizeBytes` cannot announce more. */
-export const MAX_UPLOAD_BYTES = 2_147_483_647;
+/** The API's limit (hour-long recordings run to tens of GB); `sizeBytes` goes as a Float, since GraphQL Int stops at 2 GiB. */
+export const MAX_UPLOAD_BYTES = 50 * 1024 ** 3;
+
+/** A part URL is used only while it has this long left; past that the plan is signed again. */
+const URL_MARGIN_MS = 60_000;
 
 /** How often one part is tried before the upload gives up. */
 const PART_ATTEMPTS = 3;
@@ -38,8 +41,13 @@ export function contentTypeFor(fileName: string): string | null {
 const PLAN_FIELDS = 'assetId partSize parts { partNumber url } uploadedParts expiresInSeconds';
 
 const REQUEST_UPLOAD = /* GraphQL */ `
-  mutation RequestAssetUpload($campaignId: ID!, $contentType: String!, $sizeBytes: Int!) {
+  mutation RequestAssetUpload($campaignId: ID!, $contentType: String!, $sizeBytes: Float!) {
     requestAssetUpload(campaignId: $campaignId, contentType: $contentType, sizeBytes: $sizeBytes) { ${DOMAIN_ERROR_FIELDS} ... on UploadPlan { ${PLAN_FIELDS} } }
+  }
+`;
+const RESUME_UPLOAD = /* GraphQL */ `
+  mutation ResumeAssetUpload($assetId: ID!) {
+    resumeAssetUpload(assetId: $assetId) { ${DOMAIN_ERROR_FIELDS} ... on UploadPlan { ${PLAN_FIELDS} } }
   }
 `;
 const COMPLETE_UPLOAD = /* GraphQL */ `
@@ -107,7 +115,7 @@ export interface UploadCallbacks {
 export async function uploadAsset(campaignId: string, file: File, { onPlanned, onProgress, signal }: UploadCallbacks = {}): Promise<string> {
   const contentType = contentTypeFor(file.name);
   if (!contentType) throw new UploadError(`“${file.name}” is not a supported file type (${UPLOAD_ACCEPT})`);
-  if (file.size > MAX_UPLOAD_BYTES) throw new UploadError(`“${file.name}” is larger than 2 GiB, the most one upload can announce`);
+  if (file.size > MAX_UPLOAD_BYTES) throw new UploadError(`“${file.name}” is larger than ${MAX_UPLOAD_BYTES / 1024 ** 3} GiB, the most one upload may hold`);
 
   const { requestAssetUpload: plan } = await gql<{ requestAssetUpload: UploadPlan | DomainErrorResult }>(
     REQUEST_UPLOAD,
@@ -119,12 +127,21 @@ export async function uploadAsset(campaignId: string, file: File, { onPlanned, o
   const parts: Array<{ partNumber: number; etag: string }> = [];
   try {
     let sent = 0;
+    let signedAt = Date.now();
+    const urls = new Map(plan.parts.map((p) => [p.partNumber, p.url]));
     for (const part of [...plan.parts].sort((a, b) => a.partNumber - b.partNumber)) {
+      if (Date.now() - signedAt > plan.expiresInSeconds * 1000 - URL_MARGIN_MS) {
+        // A long upload outlives its URLs: fresh ones for the same upload.
+        const { resumeAssetUpload: fresh } = await gql<{ resumeAssetUpload: UploadPlan | DomainErrorResult }>(RESUME_UPLOAD, { assetId: plan.assetId }, { signal });
+        signedAt = Date.now();
+        for (const p of fresh.parts) urls.set(p.partNumber, p.url);
+      }
+      const url = urls.get(part.partNumber)!;
       const body = file.slice((part.partNumber - 1) * plan.partSize, part.partNumber * plan.partSize);
       let result: PartResult | null = null;
       for (let attempt = 1; result === null; attempt++) {
         try {
-          result = await putPart(part.url, body, (loaded) => onProgress?.(sent + Math.min(loaded, body.size)), signal);
+          result = await putPart(url, body, (loaded) => onProgress?.(sent + Math.min(loaded, body.size)), signal);
         } catch (error) {
           if (signal?.aborted || attempt >= PART_ATTEMPTS) throw error;
           onProgress?.(sent);

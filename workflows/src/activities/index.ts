@@ -9,12 +9,13 @@ import { appendAudit } from '../services/audit-log.ts';
 import { recordPayable } from '../services/ledger.ts';
 import { drawSpotCheckSample, spotCheckPlan } from '../lifecycle/spot-check.ts';
 import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
-import { CrowdModels } from '../lifecycle/crowd.ts';
+import { campaignConsensus, CrowdModels } from '../lifecycle/crowd.ts';
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runExport } from '../export/run.ts';
 import { standardFormatFor } from '../export/registry.ts';
 import { readObject, runPrelabel } from './prelabel.ts';
 import { deidentifyAsset, derivativeKeyFor, sourceFrameOf, type ProxyFrameMap } from './ingest.ts';
+import { applyPrivacyBoxes, applyPrivacyDecisions, preparePrivacyReview, type AppliedBoxes, type PrivacyGate } from './privacy.ts';
 import type { TextDetector } from '../media/index.ts';
 import {
   STALLED_TASK_SECONDS,
@@ -53,6 +54,8 @@ const STALLED_RENUDGE_MS = 60_000;
 const STALLED_SWEEP_MS = 10_000;
 /** Workflow starts in flight at once while a batch opens (each is one round trip to Temporal). */
 const START_CONCURRENCY = 16;
+/** Tasks that may open: no asset, or an asset the privacy gate does not hold (services/privacy in the API decides the rest). */
+const PAST_PRIVACY_GATE = { OR: [{ assetId: null }, { asset: { privacyStatus: { in: ['NOT_REQUIRED', 'RELEASED'] } } }] } satisfies Prisma.TaskWhereInput;
 
 /** openBatch's checkpoint: tasks opened so far and the last task id of the last finished page. */
 interface OpenProgress {
@@ -90,7 +93,26 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     }
   }
 
-  /** Dawid-Skene models of the campaigns' annotators, refitted at most once a minute. */
+  const privacyDeps = () => ({ prisma, s3, bucket: config.bucket, sse: config.sse, heartbeat: (d: unknown) => Context.current().heartbeat(d) });
+
+  /**
+   * Opens tasks for claims: each task's workflow is started first (no label can exist yet, so it need not
+   * check first), then the task becomes OPEN with the campaign's overlap, a bounded number of starts in
+   * flight. Only PENDING tasks past the privacy gate open (checked in the same statement).
+   */
+  async function openTasks(tasks: Array<{ id: string; round: number }>, overlap: number, onStarted: () => void): Promise<number> {
+    await forEachConcurrently(tasks, START_CONCURRENCY, async (t) => {
+      await startTaskWorkflow(t.id, t.round, false);
+      onStarted();
+    });
+    const res = await prisma.task.updateMany({
+      where: { id: { in: tasks.map((t) => t.id) }, status: 'PENDING', ...PAST_PRIVACY_GATE },
+      data: { status: 'OPEN', openSlots: overlap, slots: overlap },
+    });
+    return res.count;
+  }
+
+  /** Crowd models of the campaigns' annotators (each campaign's consensus method), refitted at most once a minute. */
   const crowdModels = new CrowdModels();
 
   /** When each stalled task was last nudged by this worker: one nudge a minute at most, however often the batch polls. */
@@ -202,6 +224,8 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
             : asset.status;
         if (outcome === 'READY') ready += 1;
         else failed += 1;
+        // A flagged asset waits for a privacy officer: its review (base copies, sampled frames) is made now.
+        if (outcome === 'READY' && (asset.status === 'QUARANTINED' || asset.privacyStatus === 'PENDING_REVIEW')) await preparePrivacyReview(privacyDeps(), asset.id);
       }
       if (failed > 0) {
         await prisma.$transaction(async (tx) => {
@@ -267,28 +291,34 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       let opened = resumed?.opened ?? 0;
       let after = resumed?.after ?? null;
       for (;;) {
+        // Tasks of assets waiting for a privacy officer stay PENDING: the batch opens them once released.
         const tasks = await prisma.task.findMany({
-          where: { batchId: input.batchId, status: 'PENDING', ...(after ? { id: { gt: after } } : {}) },
+          where: { batchId: input.batchId, status: 'PENDING', ...PAST_PRIVACY_GATE, ...(after ? { id: { gt: after } } : {}) },
           select: { id: true, round: true },
           orderBy: { id: 'asc' },
           take: PAGE,
         });
         if (tasks.length === 0) break;
-        // Started before the task opens, so no label can exist yet: the workflow need not check first.
-        await forEachConcurrently(tasks, START_CONCURRENCY, async (t) => {
-          await startTaskWorkflow(t.id, t.round, false);
-          ctx.heartbeat({ opened, after } satisfies OpenProgress);
-        });
-        const res = await prisma.task.updateMany({
-          where: { id: { in: tasks.map((t) => t.id) }, status: 'PENDING' },
-          data: { status: 'OPEN', openSlots: campaign.overlap, slots: campaign.overlap },
-        });
-        opened += res.count;
+        opened += await openTasks(tasks, campaign.overlap, () => ctx.heartbeat({ opened, after } satisfies OpenProgress));
         after = tasks[tasks.length - 1]!.id;
         ctx.heartbeat({ opened, after } satisfies OpenProgress);
       }
       await prisma.$transaction((tx) => appendAudit(tx, { action: 'batch.opened', entityType: 'Batch', entityId: input.batchId, data: { tasks: opened } }));
       return { opened };
+    },
+
+    /**
+     * The privacy gate of a batch: opens the tasks of assets a privacy officer released, takes those of
+     * rejected assets out of the batch (their derivatives deleted) and counts the assets still waiting.
+     */
+    async applyPrivacyDecisions(input: { batchId: string }): Promise<PrivacyGate> {
+      const { campaign } = await loadCampaignForBatch(input.batchId);
+      return applyPrivacyDecisions(privacyDeps(), input.batchId, (tasks) => openTasks(tasks, campaign.overlap, () => Context.current().heartbeat({ opening: tasks.length })));
+    },
+
+    /** Blacks out a privacy officer's boxes on a flagged asset's de-identified derivatives (privacyRedaction workflow). */
+    async applyPrivacyBoxes(input: { assetId: string }): Promise<AppliedBoxes> {
+      return applyPrivacyBoxes(privacyDeps(), input.assetId);
     },
 
     /** Releases claims whose lease (SLA) expired, then counts tasks by status. */
@@ -369,8 +399,9 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         // Scoring is pure and deterministic: a label it refuses sends the task to an expert with the reason,
         // never into an activity retry loop that would hold the task and its batch for good.
         const schema = labelSchemaSchema.parse(t.campaign.labelSchema);
-        const crowd = await crowdModels.get(tx, t.campaignId, schema);
-        const score = scoreTask({ schema, asset: t.asset, frame: t.frameIndex, crowd }, labels, t.campaign.agreementThreshold);
+        const consensus = campaignConsensus(schema, t.campaign.qaSettings);
+        const crowd = consensus.ok ? await crowdModels.get(tx, t.campaignId, schema, consensus.value) : null;
+        const score = scoreTask({ schema, asset: t.asset, frame: t.frameIndex, taskId: t.id, consensus, crowd }, labels, t.campaign.agreementThreshold);
         if (score.outcome === 'accept') {
           await tx.task.update({
             where: { id: t.id },

@@ -6,15 +6,13 @@
 // the campaign's media policy says so, then drop the quarantined upload.
 // A file that fails gets a specific error on its asset and never stops the rest of the batch.
 // The asset's ingestStep/ingestProgress follow the work (throttled writes) for the console.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Every step checkpoints what it finished (the asset's workspace on disk, its state also in S3, the
+// de-identified outputs under derived/): an ingest retried after the worker was killed resumes after the
+// last finished step, without downloading the original again on the same machine.
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PassThrough } from 'node:stream';
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Asset, AssetKind, Prisma, PrismaClient } from '@suture/db';
 import { mediaPolicyProblems, mediaPolicySchema, type MediaPolicy } from '../domain/media-policy.ts';
@@ -22,13 +20,17 @@ import { encryptFileStream, type EnvelopeRecord } from '../media/envelope.ts';
 import { appendAudit } from '../services/audit-log.ts';
 import { dicomVolumeNifti } from '../media/dicom/volume.ts';
 import {
+  IngestWorkspace,
   MediaError,
   deidentifyFile,
   deidentifyVideo,
   deriveDeidKeys,
+  derivedKey,
+  downloadObject,
   frameAtTime,
   frameIndexOf,
   niftiSlicePng,
+  originalKey,
   readDicom,
   readNifti,
   renderFramePng,
@@ -36,8 +38,10 @@ import {
   timeOfFrame,
   transcodeProxy,
   trimFrames,
+  uploadFile,
   validateAndProbe,
   type FrameIndex,
+  type MediaProbe,
   type TextDetector,
   type VideoProbe,
 } from '../media/index.ts';
@@ -56,13 +60,16 @@ export interface IngestDeps {
   heartbeat?: (details: unknown) => void;
   /** Least time between two progress writes of one asset (default 1000 ms). */
   progressIntervalMs?: number;
+  /** Where assets' ingest workspaces live (they outlive the process, for a retry); default <tmpdir>/suture-ingest. */
+  workRoot?: string | undefined;
 }
 
 export type IngestStep = 'download' | 'hash' | 'probe' | 'deidentify' | 'proxy' | 'derivatives' | 'done' | 'failed';
 
-export const derivativeKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>, name: string): string => `derived/${asset.campaignId}/${asset.id}/${name}`;
+/** derived/<campaign>/<asset>/<name>: the media library's key layout, the one the API presigns. */
+export const derivativeKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>, name: string): string => derivedKey(asset.campaignId, asset.id, name);
 /** Where a retained original lives, envelope-encrypted (never signed for viewing). */
-export const originalKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>): string => `originals/${asset.campaignId}/${asset.id}/original.enc`;
+export const originalKeyFor = (asset: Pick<Asset, 'campaignId' | 'id'>): string => originalKey(asset.campaignId, asset.id);
 
 const kindOfProbe: Record<string, AssetKind> = { dicom: 'DICOM', nifti: 'NIFTI', video: 'VIDEO', image: 'IMAGE' };
 /** The de-identified DICOM as a NIfTI volume for the browser's viewer, beside its display slice (metadata.volume names it). */
@@ -173,54 +180,6 @@ class IngestProgress {
     this.fraction = final === 'done' ? 1 : null;
     this.beat();
   }
-}
-
-/** Counts the bytes that stream through. */
-function counter(onBytes: (bytes: number) => void): Transform {
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      onBytes(bytes);
-      done(null, chunk);
-    },
-  });
-}
-
-async function download(deps: IngestDeps, key: string, path: string, expectedBytes: number | null, onFraction: (f: number) => void): Promise<void> {
-  const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-  if (!res.Body) throw new MediaError('EMPTY_FILE', 'The uploaded object has no content.');
-  const total = res.ContentLength ?? expectedBytes ?? 0;
-  await pipeline(
-    res.Body as Readable,
-    counter((n) => total > 0 && onFraction(n / total)),
-    createWriteStream(path),
-  );
-}
-
-async function hashFile(path: string, size: number, onFraction: (f: number) => void): Promise<string> {
-  const hash = createHash('sha256');
-  let done = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 2 ** 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    done += chunk.length;
-    if (size > 0) onFraction(done / size);
-  }
-  return hash.digest('hex');
-}
-
-async function upload(deps: IngestDeps, sse: IngestDeps['sse'], key: string, path: string, contentType: string): Promise<void> {
-  const { size } = await stat(path);
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.bucket,
-      Key: key,
-      Body: createReadStream(path),
-      ContentLength: size,
-      ContentType: contentType,
-      ...(sse ? { ServerSideEncryption: sse } : {}),
-    }),
-  );
 }
 
 /**
@@ -367,18 +326,45 @@ export function sourceFrameOf(map: Pick<ProxyFrameMap, 'frameCount' | 'source'>,
   return firstSource + step * (n - first);
 }
 
+/**
+ * What the finished steps of one ingest found: the checkpoint a retried ingest resumes from (kept in the
+ * asset's workspace and in S3 under work/; never PHI: hashes, probe, de-identification summary, names).
+ */
+interface IngestState {
+  version: 1;
+  /** download: the original, hashed while it streamed to disk */
+  original?: { etag: string; size: number; sha256: string; file: string };
+  /** probe: what the file is; for video, the source's frame index (frame numbers refer to the upload) */
+  probe?: { probe: MediaProbe; sourceIndex: FrameIndex | null };
+  /** deidentify: the de-identified file (also in S3 under derived/ from then on) */
+  deidentify?: { file: string; contentType: string; summary: Record<string, unknown>; needsHumanReview: boolean };
+  /** proxy (video) and the other renders: what the browser shows, and what metadata says of it */
+  renders?: { display: string; files: Array<{ name: string; contentType: string }>; extra: Record<string, unknown> };
+  /** derivatives already stored under derived/ */
+  uploaded: string[];
+  /** attempts that reached the workspace, and the steps later attempts found finished */
+  attempts: number;
+  resumed: IngestStep[];
+}
+
+const freshState = (): IngestState => ({ version: 1, uploaded: [], attempts: 0, resumed: [] });
+
 export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'READY' | 'FAILED'> {
   const progress = new IngestProgress(deps, asset.id);
-  const dir = await mkdtemp(join(tmpdir(), 'suture-ingest-'));
+  let work: IngestWorkspace<IngestState> | undefined;
+  let state = freshState();
+  /** Once READY or FAILED the workspace goes; without an outcome (a fault Temporal retries) it stays for the retry. */
+  const end: { outcome: 'READY' | 'FAILED' | null } = { outcome: null };
+  const failWith = async (code: string, message: string, metadata?: Prisma.InputJsonValue): Promise<'FAILED'> => {
+    end.outcome = await fail(deps, progress, asset, code, message, metadata);
+    return end.outcome;
+  };
   try {
     // The policy as it is now: the campaign may have changed it since the batch was made.
     const campaign = await deps.prisma.campaign.findUniqueOrThrow({ where: { id: asset.campaignId }, select: { mediaPolicy: true } });
     const parsedPolicy = mediaPolicySchema.safeParse(campaign.mediaPolicy);
     if (!parsedPolicy.success) {
-      return await fail(
-        deps,
-        progress,
-        asset,
+      return await failWith(
         'INVALID_MEDIA_POLICY',
         `The campaign's media policy is invalid (${mediaPolicyProblems(campaign.mediaPolicy).join('; ')}); fix it with setCampaignMediaPolicy and ingest again.`,
       );
@@ -388,165 +374,228 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
     const masterKey = deps.originalsKey;
     if (policy.originals === 'RETAIN_ENCRYPTED' && !masterKey) {
       // Before anything is read or written: the upload stays in quarantine for a retry once configured.
-      return await fail(
-        deps,
-        progress,
-        asset,
+      return await failWith(
         'ORIGINALS_KEY_MISSING',
         'The campaign keeps originals encrypted (media policy RETAIN_ENCRYPTED) but this worker has no SUTURE_ORIGINALS_KEY configured. Configure the master key (32 random bytes, base64 or hex) on the worker and ingest again; the upload is kept in quarantine and nothing was stored.',
       );
     }
 
+    const workspace = await IngestWorkspace.open<IngestState>({ s3: deps.s3, bucket: deps.bucket, campaignId: asset.campaignId, assetId: asset.id, root: deps.workRoot });
+    work = workspace;
+    const saved = await workspace.load();
+    if (saved?.version === 1) state = saved;
+    if (state.original) {
+      // Checkpoints are of one upload: an original that is not the one they were made from starts over.
+      const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: asset.key }));
+      if (head.ETag !== state.original.etag) state = freshState();
+    }
+    state.attempts += 1;
+    const save = (): Promise<void> => workspace.save(state);
+    const resumed = (step: IngestStep): void => {
+      if (state.attempts > 1 && !state.resumed.includes(step)) state.resumed.push(step);
+    };
+
     await progress.start();
     // Read after the step is recorded: from now on setAssetTrim refuses, so this is the trim that applies.
     const { trimStartSeconds, trimEndSeconds } = await deps.prisma.asset.findUniqueOrThrow({ where: { id: asset.id }, select: { trimStartSeconds: true, trimEndSeconds: true } });
 
-    const downloaded = join(dir, 'original');
-    await download(deps, asset.key, downloaded, asset.sizeBytes === null ? null : Number(asset.sizeBytes), (f) => progress.report('download', f));
-    // Uploads carry no file name: a NIfTI volume gets the name its content calls for (.nii.gz when gzipped),
-    // since gzip is accepted only as a compressed NIfTI.
-    const original = asset.kind === 'NIFTI' ? join(dir, (await isGzip(downloaded)) ? 'original.nii.gz' : 'original.nii') : downloaded;
-    if (original !== downloaded) await rename(downloaded, original);
-    const size = (await stat(original)).size;
-    if (size === 0) return await fail(deps, progress, asset, 'EMPTY_FILE', 'The uploaded file is empty.');
-    progress.report('hash', 0);
-    const sha256 = await hashFile(original, size, (f) => progress.report('hash', f));
+    // download (and hash, in the same pass)
+    if (!state.original) {
+      const downloaded = await downloadObject(deps.s3, {
+        bucket: deps.bucket,
+        key: asset.key,
+        path: workspace.path('original'),
+        onProgress: (bytes, total) => progress.report('download', total ? bytes / total : null),
+      });
+      if (downloaded.size === 0) return await failWith('EMPTY_FILE', 'The uploaded file is empty.');
+      // Uploads carry no file name: a NIfTI volume gets the name its content calls for (.nii.gz when gzipped),
+      // since gzip is accepted only as a compressed NIfTI.
+      const file = asset.kind === 'NIFTI' ? ((await isGzip(workspace.path('original'))) ? 'original.nii.gz' : 'original.nii') : 'original';
+      if (file !== 'original') await rename(workspace.path('original'), workspace.path(file));
+      state.original = { etag: downloaded.etag, size: downloaded.size, sha256: downloaded.sha256, file };
+      await save();
+    } else resumed('download');
+    const { sha256 } = state.original;
+    /** The original on this machine; a retry on another machine fetches it again only for a step that reads it. */
+    const original = async (): Promise<string> => {
+      const { file } = state.original!;
+      if (!(await workspace.has(file))) {
+        await downloadObject(deps.s3, {
+          bucket: deps.bucket,
+          key: asset.key,
+          path: workspace.path(file),
+          onProgress: (bytes, total) => progress.report('download', total ? bytes / total : null),
+        });
+      }
+      return workspace.path(file);
+    };
+    /** A derivative on this machine: made here, or fetched from where an earlier attempt stored it. */
+    const derivative = async (name: string): Promise<string> => {
+      if (!(await workspace.has(name))) await downloadObject(deps.s3, { bucket: deps.bucket, key: derivativeKeyFor(asset, name), path: workspace.path(name) });
+      return workspace.path(name);
+    };
+    /** Stores a derivative under derived/ once (later steps and retries elsewhere start from it). */
+    const publish = async (name: string, contentType: string): Promise<void> => {
+      if (state.uploaded.includes(name)) return;
+      await uploadFile(deps.s3, { bucket: deps.bucket, key: derivativeKeyFor(asset, name), path: workspace.path(name), contentType, serverSideEncryption: sse });
+      state.uploaded.push(name);
+    };
+
+    // The hash was taken in the download's stream; what is left of its step is the duplicate check.
+    progress.report('hash', 1);
     // Only a successfully ingested file counts as the original of a duplicate; the hash is recorded with success.
     const duplicate = await deps.prisma.asset.findFirst({ where: { campaignId: asset.campaignId, sha256, status: 'READY', id: { not: asset.id } }, select: { id: true } });
-    if (duplicate)
-      return await fail(deps, progress, asset, 'DUPLICATE', `The same file was already uploaded to this campaign as asset ${duplicate.id}.`, { duplicateOf: duplicate.id });
+    if (duplicate) return await failWith('DUPLICATE', `The same file was already uploaded to this campaign as asset ${duplicate.id}.`, { duplicateOf: duplicate.id });
 
-    progress.report('probe', null);
-    const probe = await validateAndProbe(original);
+    // probe
+    if (!state.probe) {
+      progress.report('probe', null);
+      const path = await original();
+      const probed = await validateAndProbe(path);
+      if (kindOfProbe[probed.kind] !== asset.kind) throw new MediaError('FORMAT_MISMATCH', `The file is ${probed.kind} but was announced as ${asset.kind.toLowerCase()}.`);
+      // Source frame numbers are those of the uploaded file, the one exports refer to.
+      state.probe = { probe: probed, sourceIndex: probed.kind === 'video' ? await frameIndexOf(path) : null };
+      await save();
+    } else resumed('probe');
+    const { probe, sourceIndex } = state.probe;
     const kind = kindOfProbe[probe.kind]!;
-    if (kind !== asset.kind) throw new MediaError('FORMAT_MISMATCH', `The file is ${probe.kind} but was announced as ${asset.kind.toLowerCase()}.`);
     const trim = kind === 'VIDEO' ? resolveTrim({ trimStartSeconds, trimEndSeconds }, (probe as VideoProbe).duration) : null;
 
-    const keys = deriveDeidKeys(Buffer.from(deps.deidSecret, 'utf8'));
-    const deidentified = join(dir, `deidentified.${extension[kind]}`);
-    progress.report('deidentify', kind === 'VIDEO' ? 0 : null);
-    let report: Awaited<ReturnType<typeof deidentifyFile>>;
-    if (kind === 'VIDEO') {
-      // Video de-identification is long: the text scan (one frame per second) and the re-mux or redaction report progress.
-      const duration = Math.max((probe as VideoProbe).duration, 1e-3);
-      const detector = deps.textDetector;
-      let scanned = 0;
-      const counting: TextDetector | undefined = detector
-        ? (image) => {
-            scanned += 1;
-            progress.report('deidentify', 0.5 * Math.min(1, (scanned * TEXT_SCAN_INTERVAL) / duration));
-            return detector(image);
-          }
-        : undefined;
-      report = await deidentifyVideo(original, deidentified, {
-        ...(counting ? { textDetector: counting, sampleInterval: TEXT_SCAN_INTERVAL } : {}),
-        onProgress: (f) => progress.report('deidentify', counting ? 0.5 + 0.5 * f : f),
-      });
-    } else {
-      report = await deidentifyFile(original, deidentified, {
-        ...keys,
-        // Free text is scrubbed rather than dropped, structured reports keep their (cleaned) content and
-        // presentation states their (cleaned) graphics: annotators need them, PHI is taken out of them.
-        cleanDescriptors: true,
-        cleanStructuredContent: true,
-        cleanGraphics: true,
-        burnedInText: deps.textDetector ? 'auto' : 'never',
-        ...(deps.textDetector ? { textDetector: deps.textDetector } : {}),
-      });
-    }
+    // deidentify
+    if (!state.deidentify) {
+      const input = await original();
+      const name = `deidentified.${extension[kind]}`;
+      const deidentified = workspace.path(name);
+      const keys = deriveDeidKeys(Buffer.from(deps.deidSecret, 'utf8'));
+      progress.report('deidentify', kind === 'VIDEO' ? 0 : null);
+      let report: Awaited<ReturnType<typeof deidentifyFile>>;
+      if (kind === 'VIDEO') {
+        // Video de-identification is long: the text scan (one frame per second) and the re-mux or redaction report progress.
+        const duration = Math.max((probe as VideoProbe).duration, 1e-3);
+        const detector = deps.textDetector;
+        let scanned = 0;
+        const counting: TextDetector | undefined = detector
+          ? (image) => {
+              scanned += 1;
+              progress.report('deidentify', 0.5 * Math.min(1, (scanned * TEXT_SCAN_INTERVAL) / duration));
+              return detector(image);
+            }
+          : undefined;
+        report = await deidentifyVideo(input, deidentified, {
+          ...(counting ? { textDetector: counting, sampleInterval: TEXT_SCAN_INTERVAL } : {}),
+          onProgress: (f) => progress.report('deidentify', counting ? 0.5 + 0.5 * f : f),
+        });
+      } else {
+        report = await deidentifyFile(input, deidentified, {
+          ...keys,
+          // Free text is scrubbed rather than dropped, structured reports keep their (cleaned) content and
+          // presentation states their (cleaned) graphics: annotators need them, PHI is taken out of them.
+          cleanDescriptors: true,
+          cleanStructuredContent: true,
+          cleanGraphics: true,
+          burnedInText: deps.textDetector ? 'auto' : 'never',
+          ...(deps.textDetector ? { textDetector: deps.textDetector } : {}),
+        });
+      }
+      const contentType = kind === 'IMAGE' ? 'image/png' : kind === 'VIDEO' ? 'video/mp4' : kind === 'DICOM' ? 'application/dicom' : 'application/gzip';
+      const needsHumanReview = 'needsHumanReview' in report ? report.needsHumanReview : false;
+      // The de-identified file goes to S3 at once: a retry on another machine starts from it, not from the original.
+      await publish(name, contentType);
+      state.deidentify = { file: name, contentType, summary: summarize(report), needsHumanReview };
+      await save();
+    } else resumed('deidentify');
 
     // What the browser shows: always made from the de-identified file, never from the original.
-    const uploads: Array<{ name: string; path: string; contentType: string }> = [
-      {
-        name: `deidentified.${extension[kind]}`,
-        path: deidentified,
-        contentType: kind === 'IMAGE' ? 'image/png' : kind === 'VIDEO' ? 'video/mp4' : kind === 'DICOM' ? 'application/dicom' : 'application/gzip',
-      },
-    ];
-    let display = uploads[0]!.name;
-    const extra: Record<string, unknown> = {};
-    if (kind === 'DICOM') {
-      const file = readDicom(await readFile(deidentified));
-      try {
-        await writeFile(join(dir, 'display.png'), await renderFramePng(file, 0));
-        uploads.push({ name: 'display.png', path: join(dir, 'display.png'), contentType: 'image/png' });
-        display = 'display.png';
-      } catch (error) {
-        if (!(error instanceof MediaError)) throw error;
-        extra.displayError = error.code;
-      }
-      // The volume viewer's copy: columns × rows × frames as NIfTI (grey objects that decode; else none).
-      try {
-        await writeFile(join(dir, DICOM_VOLUME), gzipSync(await dicomVolumeNifti(file)));
-        uploads.push({ name: DICOM_VOLUME, path: join(dir, DICOM_VOLUME), contentType: 'application/gzip' });
-        extra.volume = DICOM_VOLUME;
-      } catch (error) {
-        if (!(error instanceof MediaError)) throw error;
-        extra.volumeError = error.code;
-      }
-    } else if (kind === 'NIFTI') {
-      const volume = await readNifti(deidentified);
-      const z = Math.floor((volume.header.dims[3] ?? 1) / 2);
-      await writeFile(join(dir, 'display.png'), await niftiSlicePng(volume, { z }));
-      uploads.push({ name: 'display.png', path: join(dir, 'display.png'), contentType: 'image/png' });
-      display = 'display.png';
-    } else if (kind === 'VIDEO') {
-      progress.report('proxy', 0);
-      // Source frame numbers are those of the uploaded file, the one exports refer to.
-      const sourceIndex = await frameIndexOf(original);
-      let proxyInput = deidentified;
-      let offset = 0;
-      if (trim) {
-        // Cut the de-identified video frame-exactly first, so that only the range is transcoded.
-        const deidIndex = await frameIndexOf(deidentified);
-        const range = framesInRange(deidIndex, trim.startSeconds, trim.endSeconds);
-        if (!range) {
-          throw new IngestFailure(
-            'INVALID_TRIM',
-            `The trim range ${seconds(trim.startSeconds)}-${seconds(trim.endSeconds)} s holds no frame of the video; widen it with setAssetTrim.`,
-          );
+    if (!state.renders) {
+      const deidentified = await derivative(state.deidentify.file);
+      const renders: NonNullable<IngestState['renders']> = { display: state.deidentify.file, files: [], extra: {} };
+      const extra = renders.extra;
+      if (kind === 'DICOM') {
+        progress.report('derivatives', 0);
+        const file = readDicom(await readFile(deidentified));
+        try {
+          await writeFile(workspace.path('display.png'), await renderFramePng(file, 0));
+          renders.files.push({ name: 'display.png', contentType: 'image/png' });
+          renders.display = 'display.png';
+        } catch (error) {
+          if (!(error instanceof MediaError)) throw error;
+          extra.displayError = error.code;
         }
-        proxyInput = join(dir, 'trimmed.mp4');
-        await trimFrames(deidentified, proxyInput, range.first, range.last, { crf: 16 });
-        offset = relativeTime(deidIndex, range.first);
-        progress.report('proxy', 0.2);
+        // The volume viewer's copy: columns × rows × frames as NIfTI (grey objects that decode; else none).
+        try {
+          await writeFile(workspace.path(DICOM_VOLUME), gzipSync(await dicomVolumeNifti(file)));
+          renders.files.push({ name: DICOM_VOLUME, contentType: 'application/gzip' });
+          extra.volume = DICOM_VOLUME;
+        } catch (error) {
+          if (!(error instanceof MediaError)) throw error;
+          extra.volumeError = error.code;
+        }
+      } else if (kind === 'NIFTI') {
+        progress.report('derivatives', 0);
+        const volume = await readNifti(deidentified);
+        const z = Math.floor((volume.header.dims[3] ?? 1) / 2);
+        await writeFile(workspace.path('display.png'), await niftiSlicePng(volume, { z }));
+        renders.files.push({ name: 'display.png', contentType: 'image/png' });
+        renders.display = 'display.png';
+      } else if (kind === 'VIDEO') {
+        progress.report('proxy', 0);
+        let proxyInput = deidentified;
+        let offset = 0;
+        if (trim) {
+          // Cut the de-identified video frame-exactly first, so that only the range is transcoded.
+          const deidIndex = await frameIndexOf(deidentified);
+          const range = framesInRange(deidIndex, trim.startSeconds, trim.endSeconds);
+          if (!range) {
+            throw new IngestFailure(
+              'INVALID_TRIM',
+              `The trim range ${seconds(trim.startSeconds)}-${seconds(trim.endSeconds)} s holds no frame of the video; widen it with setAssetTrim.`,
+            );
+          }
+          proxyInput = workspace.path('trimmed.mp4');
+          await trimFrames(deidentified, proxyInput, range.first, range.last, { crf: 16 });
+          offset = relativeTime(deidIndex, range.first);
+          progress.report('proxy', 0.2);
+        }
+        const proxy = await transcodeProxy(proxyInput, workspace.path('proxy.mp4'), {
+          ...(policy.normalizeBrightness ? { normalize: policy.normalizeBrightness } : {}),
+          onProgress: (f) => progress.report('proxy', trim ? 0.2 + 0.8 * f : f),
+        });
+        const map = proxyFrameMap(proxy.index, proxy.fps, sourceIndex!, offset, trim);
+        await writeFile(workspace.path('frames.json'), JSON.stringify(map));
+        renders.files.push({ name: 'proxy.mp4', contentType: 'video/mp4' }, { name: 'frames.json', contentType: 'application/json' });
+        renders.display = 'proxy.mp4';
+        extra.proxyFps = proxy.fps;
+        extra.proxy = { fps: proxy.fps, frameCount: proxy.index.frameCount, width: proxy.probe.width, height: proxy.probe.height, duration: proxy.probe.duration };
+        if (policy.normalizeBrightness) extra.normalized = policy.normalizeBrightness;
+        if (map.trim) extra.trim = map.trim;
+        progress.report('derivatives', 0);
+        const sprite = await spriteStrip(workspace.path('proxy.mp4'), workspace.path('sprite.jpg'));
+        renders.files.push({ name: 'sprite.jpg', contentType: 'image/jpeg' });
+        extra.sprite = sprite;
       }
-      const proxy = await transcodeProxy(proxyInput, join(dir, 'proxy.mp4'), {
-        ...(policy.normalizeBrightness ? { normalize: policy.normalizeBrightness } : {}),
-        onProgress: (f) => progress.report('proxy', trim ? 0.2 + 0.8 * f : f),
-      });
-      const map = proxyFrameMap(proxy.index, proxy.fps, sourceIndex, offset, trim);
-      await writeFile(join(dir, 'frames.json'), JSON.stringify(map));
+      // Stored before they are recorded: a retry elsewhere fetches what the checkpoint names.
       progress.report('derivatives', 0);
-      const sprite = await spriteStrip(join(dir, 'proxy.mp4'), join(dir, 'sprite.jpg'));
-      uploads.push(
-        { name: 'proxy.mp4', path: join(dir, 'proxy.mp4'), contentType: 'video/mp4' },
-        { name: 'frames.json', path: join(dir, 'frames.json'), contentType: 'application/json' },
-        { name: 'sprite.jpg', path: join(dir, 'sprite.jpg'), contentType: 'image/jpeg' },
-      );
-      display = 'proxy.mp4';
-      extra.proxyFps = proxy.fps;
-      extra.proxy = { fps: proxy.fps, frameCount: proxy.index.frameCount, width: proxy.probe.width, height: proxy.probe.height, duration: proxy.probe.duration };
-      extra.sprite = sprite;
-      if (policy.normalizeBrightness) extra.normalized = policy.normalizeBrightness;
-      if (map.trim) extra.trim = map.trim;
-    }
-    progress.report('derivatives', 0);
-    let uploaded = 0;
-    for (const u of uploads) {
-      await upload(deps, sse, derivativeKeyFor(asset, u.name), u.path, u.contentType);
-      progress.report('derivatives', ++uploaded / (uploads.length + (policy.originals === 'RETAIN_ENCRYPTED' ? 1 : 0)));
-    }
+      for (const f of renders.files) await publish(f.name, f.contentType);
+      state.renders = renders;
+      await save();
+    } else resumed(kind === 'VIDEO' ? 'proxy' : 'derivatives');
+    const { display, extra: renderedExtra } = state.renders;
+    const extra: Record<string, unknown> = { ...renderedExtra };
+    progress.report('derivatives', 1);
 
     let originalKey: string | null = null;
     if (policy.originals === 'RETAIN_ENCRYPTED' && masterKey) {
-      const record = await uploadEncryptedOriginal(deps, sse, asset, original, masterKey);
+      const record = await uploadEncryptedOriginal(deps, sse, asset, await original(), masterKey);
       originalKey = originalKeyFor(asset);
       extra.original = { key: originalKey, sse: sse ?? null, ...record };
     }
+    // Whether this ingest picked up an earlier attempt's work, and which steps it did not do again.
+    if (state.resumed.length > 0) extra.ingest = { attempts: state.attempts, resumedSteps: state.resumed };
 
-    const needsHumanReview = 'needsHumanReview' in report ? report.needsHumanReview : false;
-    const metadata = { probe, deid: summarize(report), needsHumanReview, ...extra } as unknown as Prisma.InputJsonValue;
+    const { needsHumanReview } = state.deidentify;
+    // The privacy gate: what the automatic checks could not clear waits for a privacy officer (activities/privacy.ts).
+    const privacyStatus = needsHumanReview ? 'PENDING_REVIEW' : 'NOT_REQUIRED';
+    const metadata = { probe, deid: state.deidentify.summary, needsHumanReview, ...extra } as unknown as Prisma.InputJsonValue;
     await progress.close('done');
     await deps.prisma.$transaction(async (tx) => {
       await tx.asset.update({
@@ -561,25 +610,33 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
           errorMessage: null,
           ingestStep: 'done',
           ingestProgress: 1,
+          privacyStatus,
         },
       });
       await appendAudit(tx, {
         action: 'asset.deidentified',
         entityType: 'Asset',
         entityId: asset.id,
-        data: { kind, needsHumanReview, originalRetained: originalKey !== null, trimmed: trim !== null },
+        data: { kind, needsHumanReview, privacyStatus, originalRetained: originalKey !== null, trimmed: trim !== null },
       });
     });
+    end.outcome = 'READY';
     // Raw uploads never stay once a de-identified derivative exists (a retained original is encrypted).
     await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: asset.key }));
     return 'READY';
   } catch (error) {
-    if (error instanceof MediaError || error instanceof IngestFailure) return await fail(deps, progress, asset, error.code, error.message);
-    // Anything else (S3 or the database unreachable) is retried by Temporal: the asset stays quarantined.
+    if (error instanceof MediaError || error instanceof IngestFailure) return await failWith(error.code, error.message);
+    // Anything else (S3 or the database unreachable) is retried by Temporal: the asset stays quarantined
+    // and its workspace stays for the retry, which resumes after the last finished step.
     throw error;
   } finally {
     await progress.close();
-    await rm(dir, { recursive: true, force: true });
+    if (work && end.outcome === null) work.release();
+    else if (work) {
+      // A failed asset keeps nothing its ingest stored; a READY one keeps its derivatives.
+      if (end.outcome === 'FAILED') for (const name of state.uploaded) await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: derivativeKeyFor(asset, name) }));
+      await work.discard();
+    }
   }
 }
 
@@ -587,9 +644,19 @@ export async function deidentifyAsset(deps: IngestDeps, asset: Asset): Promise<'
 function summarize(report: Awaited<ReturnType<typeof deidentifyFile>>): Record<string, unknown> {
   switch (report.kind) {
     case 'dicom':
-      return { kind: report.kind, counts: report.counts, options: report.options, burnedIn: report.burnedIn, changes: report.changes.length };
+      return { kind: report.kind, counts: report.counts, options: report.options, burnedIn: report.burnedIn, changes: report.changes.length, reviewReasons: report.reviewReasons };
+    // Boxes (coordinates only) are kept for the privacy officer, who sees them over the sampled frames.
     case 'video':
-      return { kind: report.kind, metadataStripped: report.metadataStripped, framesScanned: report.framesScanned, redacted: report.redacted, reviewReasons: report.reviewReasons };
+      return {
+        kind: report.kind,
+        metadataStripped: report.metadataStripped,
+        framesScanned: report.framesScanned,
+        redacted: report.redacted,
+        windows: report.windows,
+        reviewReasons: report.reviewReasons,
+      };
+    case 'image':
+      return { kind: report.kind, changes: report.changes, regions: report.regions, reviewReasons: report.reviewReasons };
     default:
       return { kind: report.kind, changes: report.changes, reviewReasons: report.reviewReasons };
   }

@@ -4,6 +4,7 @@
 // on the kind. Pure: zod and the quality engine only, so it runs in the API, the worker and the browser.
 import type { z } from 'zod';
 import type { LabelSchema } from '../domain/label-schema.ts';
+import type { Convergence, CrowdMethodName, MethodOptionDoc } from '../quality/index.ts';
 
 /**
  * What the media behind a task allows: the bounds every coordinate, frame and voxel of a label is checked
@@ -25,21 +26,67 @@ export interface AnnotationContext {
   media: MediaBounds;
   /** The task's frame (video frame or slice) when the task is one part of an asset; null for whole-asset tasks. */
   frame: number | null;
+  /** The task being scored, when there is one: a crowd model that saw its labels gives its fitted consensus. */
+  task?: string;
+  /** The campaign's consensus method (an id of this type's `consensusMethods`); absent = the type's default. */
+  consensusMethod?: string;
   /** What the campaign's labels so far say about each annotator, once there are enough of them (consensus uses it). */
   crowd?: CrowdModel;
 }
 
+/** One annotator as a crowd model estimates them. */
+export interface CrowdAnnotator {
+  /** Answers the annotator gave in the labels the model was fitted on. */
+  answers: number;
+  /** Estimated probability that the annotator's answer is right, in [0, 1], comparable across methods. */
+  reliability: number;
+  /** Dawid-Skene only: confusion[true][given] = P(gives `given` | the truth is `true`), in `categories` order. */
+  confusion?: number[][];
+  /** The method's own figure: MACE competence, GLAD ability (alpha), a skill for Wawa, ZBS, one-coin, KOS, M-MSR. */
+  skill?: number;
+}
+
 /**
- * A Dawid-Skene model of the campaign's annotators, fitted on its categorical labels so far: class priors
- * and, per annotator, confusion[true][given] = P(gives `given` | the truth is `true`), in `categories` order.
+ * A categorical truth-inference model of the campaign's annotators (Dawid-Skene, MACE, GLAD ...), fitted on its
+ * labels so far with the campaign's consensus method: each annotator's estimated reliability and the model's
+ * consensus of every task it saw.
  */
 export interface CrowdModel {
-  method: 'dawid-skene';
+  method: CrowdMethodName;
   categories: string[];
+  /** Class priors in `categories` order (the mean posterior over the tasks fitted). */
   priors: number[];
-  annotators: ReadonlyMap<string, { confusion: number[][]; answers: number }>;
-  /** Answers the model was fitted on. */
+  annotators: ReadonlyMap<string, CrowdAnnotator>;
+  /** Per task fitted: the labels the model saw there (see `seenLabels`) and its consensus label. */
+  tasks: ReadonlyMap<string, { seen: string; label: string }>;
+  /** Answers and tasks with two or more labels the model was fitted on. */
   answers: number;
+  tasksWithLabels: number;
+  convergence: Convergence;
+  fittedAt: Date;
+}
+
+/** One consensus method a campaign of a type may choose. */
+export interface ConsensusChoice {
+  /** Stable id stored in the campaign's settings ('auto', 'dawid-skene', 'staple' ...). */
+  id: string;
+  /** The method in an operations manager's words. */
+  title: string;
+  /** What it does, in a sentence. */
+  description: string;
+  /**
+   * The categorical method fitted on the campaign's labels when the choice uses one ('auto' fits Dawid-Skene
+   * once the campaign has enough labels; 'majority' fits majority vote, for the annotators' reliability only).
+   */
+  crowd?: CrowdMethodName;
+  /** The method's own options (`minTasks` and `seed` are common to every fitted method). */
+  options?: readonly MethodOptionDoc[];
+}
+
+/** The consensus methods a type offers a campaign, and the one it uses when the campaign chose none. */
+export interface ConsensusMethods {
+  default: string;
+  choices: readonly ConsensusChoice[];
 }
 
 export type ParseResult<D> = { ok: true; value: D } | { ok: false; problems: string[] };
@@ -55,7 +102,7 @@ export interface PairAgreement {
 
 export interface ConsensusResult<D> {
   data: D;
-  /** Stable method id, e.g. 'weighted-box-fusion', 'staple', 'per-frame-vote'. */
+  /** Stable id of the method actually used, e.g. 'weighted-box-fusion', 'staple', 'dawid-skene', 'majority-vote' (a fallback). */
   method: string;
 }
 
@@ -79,8 +126,10 @@ export interface AnnotationType<D = unknown> {
   payload(ctx: AnnotationContext): z.ZodType<D>;
   /** Agreement of two labels, symmetric, in [0, 1]. */
   agreement(a: D, b: D, ctx: AnnotationContext): PairAgreement;
-  /** The consensus label of two or more labels. */
+  /** The consensus label of two or more labels, by the campaign's consensus method (`ctx.consensusMethod`). */
   consensus(labels: ReadonlyArray<LabelOf<D>>, ctx: AnnotationContext): ConsensusResult<D>;
+  /** The consensus methods a campaign of this type (and schema) may choose, and its default. */
+  consensusMethods(schema: LabelSchema): ConsensusMethods;
   /** One line a person reads in lists and review ("3 boxes: grasper x2, clip"). */
   summarize(data: D, schema: LabelSchema): string;
   /** Number of objects (boxes, polygons, tracks, segments ...) in a label; 1 for a classification. */

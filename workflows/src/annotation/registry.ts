@@ -1,6 +1,7 @@
 // The registry of annotation types: kind -> module. The API, the worker, the metrics, the exports and the
 // console ask it; nothing else knows a kind. Adding a type is one module here and one editor in the console.
-import { geometryKinds, type GeometryKind } from '../domain/label-schema.ts';
+import { geometryKinds, type ConsensusSetting, type GeometryKind, type LabelSchema } from '../domain/label-schema.ts';
+import { resolveConsensus } from './consensus.ts';
 import { bbox } from './kinds/bbox.ts';
 import { classification } from './kinds/classification.ts';
 import { keypoints } from './kinds/keypoints.ts';
@@ -10,7 +11,7 @@ import { polygon } from './kinds/polygon.ts';
 import { polyline } from './kinds/polyline.ts';
 import { track } from './kinds/track.ts';
 import { volume } from './kinds/volume.ts';
-import type { AnnotationContext, AnnotationType, ConsensusResult, LabelOf, PairAgreement, ParseResult } from './module.ts';
+import type { AnnotationContext, AnnotationType, ConsensusMethods, ConsensusResult, LabelOf, PairAgreement, ParseResult } from './module.ts';
 
 /** Each module knows its own payload type; callers hand it payloads it parsed itself. */
 const erase = <D>(m: AnnotationType<D>): AnnotationType => m as unknown as AnnotationType;
@@ -93,7 +94,43 @@ export function taskConsensus(ctx: AnnotationContext, labels: ReadonlyArray<Labe
   return annotationType(ctx.schema.geometry).consensus(labels, ctx);
 }
 
-export type { AnnotationContext, AnnotationType, ConsensusResult, LabelOf, MediaBounds, PairAgreement, ParseResult } from './module.ts';
+export type {
+  AnnotationContext,
+  AnnotationType,
+  ConsensusChoice,
+  ConsensusMethods,
+  ConsensusResult,
+  CrowdAnnotator,
+  CrowdModel,
+  LabelOf,
+  MediaBounds,
+  PairAgreement,
+  ParseResult,
+} from './module.ts';
+export {
+  AUTO,
+  CONSENSUS_FIELD,
+  MIN_CROWD_ANSWERS,
+  MIN_CROWD_TASKS,
+  crowdConsensus,
+  crowdMethodOptions,
+  effectiveCrowdMethod,
+  resolveConsensus,
+  seenLabels,
+  type CampaignConsensus,
+  type ConsensusResolution,
+} from './consensus.ts';
+
+/** The consensus methods a campaign with this label schema may choose, and the default. */
+export function consensusMethods(schema: LabelSchema): ConsensusMethods {
+  return annotationType(schema.geometry).consensusMethods(schema);
+}
+
+/** Problems of a campaign's consensus setting for its label schema (none = it fits), each naming its field. */
+export function consensusSettingProblems(schema: LabelSchema, setting: ConsensusSetting | undefined): string[] {
+  const resolved = resolveConsensus(schema, consensusMethods(schema), setting);
+  return resolved.ok ? [] : resolved.problems;
+}
 export { mediaBoundsOf } from './media-bounds.ts';
 
 /** Kind-specific problems of a label schema (e.g. a keypoints campaign without keypoint names). */

@@ -60,6 +60,23 @@ export const labelSchemaSchema = z
   });
 export type LabelSchema = z.infer<typeof labelSchemaSchema>;
 
+/**
+ * How a campaign forms each task's consensus label: one of the methods its annotation type offers
+ * (annotation/consensus.ts checks the choice against the type and the method's options). Absent = the type's
+ * default, so campaigns stored before the setting existed keep working.
+ */
+export const consensusSettingSchema = z.strictObject({
+  /** A method id of the campaign's annotation type (e.g. 'auto', 'dawid-skene', 'mace', 'staple'). */
+  method: z.string().trim().min(1, 'name a consensus method').max(64),
+  /** Methods fitted on the campaign's labels: tasks with two or more labels before the fitted model decides (majority vote until then). */
+  minTasks: z.number().int().min(1).max(1_000_000).optional(),
+  /** Seed of the methods with random initialisation (MACE restarts, KOS, M-MSR); the same labels give the same consensus. */
+  seed: z.union([z.string().trim().min(1).max(200), z.number().int()]).optional(),
+  /** The method's own options by name (stopping rule, tolerance, iteration cap ...), as the quality engine documents them. */
+  options: z.record(z.string().max(64), z.union([z.number(), z.string().max(200), z.array(z.number()).max(1000)])).optional(),
+});
+export type ConsensusSetting = z.infer<typeof consensusSettingSchema>;
+
 export const qaSettingsSchema = z.object({
   plan: z.enum(['zero-acceptance', 'z14-level-ii']).default('zero-acceptance'),
   /** Largest error rate the lot may have and still be accepted. */
@@ -69,6 +86,7 @@ export const qaSettingsSchema = z.object({
   aql: z.number().positive().default(4),
   minPerStratum: z.number().int().min(0).default(1),
   seed: z.string().min(1).default('suture'),
+  consensus: consensusSettingSchema.optional(),
 });
 export type QaSettings = z.infer<typeof qaSettingsSchema>;
 

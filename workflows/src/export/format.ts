@@ -46,6 +46,37 @@ export interface ExportCampaign {
   schema: LabelSchema;
   guidelinesVersion: number;
   prelabelModelKey: string | null;
+  consensus: ExportConsensus;
+}
+
+/** One annotator's estimated reliability under the campaign's consensus method, by pseudonym. */
+export interface ExportAnnotatorReliability {
+  annotator: string;
+  answers: number;
+  reliability: number;
+  /** Dawid-Skene: confusion[true][given] in `categories` order. */
+  confusion?: number[][];
+  /** MACE competence, GLAD alpha, or the method's own skill. */
+  skill?: number;
+}
+
+/** The campaign's consensus method as exports record it (each task's own method is its `consensusMethod`). */
+export interface ExportConsensus {
+  /** The configured method id (the annotation type's default when none was set), and its name. */
+  method: string;
+  title: string;
+  /** Tasks with two or more labels before a fitted method decides; null for methods that fit nothing. */
+  minTasks: number | null;
+  seed: string | number | null;
+  options: Record<string, unknown>;
+  /** The method the campaign's labels give now ('majority' until a fitted method has enough labels). */
+  effectiveMethod: string;
+  /** The annotators' reliability under `effectiveMethod`, fitted on the campaign's labels at export; empty for kinds that fit none. */
+  categories: string[];
+  annotators: ExportAnnotatorReliability[];
+  convergence: { iterations: number; converged: boolean } | null;
+  /** Set when the stored setting no longer fits the campaign's type: why (nothing else is then recorded). */
+  problems?: string[];
 }
 
 /**

@@ -8,10 +8,12 @@ import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import type { PrismaClient } from '@suture/db';
 import { derivativeKeyFor, type ProxyFrameMap } from '../activities/ingest.ts';
 import { mediaBoundsOf } from '../annotation/media-bounds.ts';
-import { labelSchemaSchema } from '../domain/label-schema.ts';
+import { consensusMethods, effectiveCrowdMethod } from '../annotation/registry.ts';
+import { labelSchemaSchema, type LabelSchema } from '../domain/label-schema.ts';
+import { campaignConsensus, fitCampaignCrowd } from '../lifecycle/crowd.ts';
 import { MediaError } from '../media/errors.ts';
 import { readDicom } from '../media/dicom/parse.ts';
-import { ExportError, identityFrames, type AssetKind, type ExportAsset, type ExportSource, type ExportTask, type FrameMapping } from './format.ts';
+import { ExportError, identityFrames, type AssetKind, type ExportAsset, type ExportConsensus, type ExportSource, type ExportTask, type FrameMapping } from './format.ts';
 import { frameMappingOf } from './frames.ts';
 
 export const EXPORT_PAGE = 2_000;
@@ -40,7 +42,7 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
   const { prisma } = deps;
   const campaign = await prisma.campaign.findUnique({
     where: { id: input.campaignId },
-    select: { id: true, name: true, labelSchema: true, guidelinesVersion: true, prelabelModelKey: true },
+    select: { id: true, name: true, labelSchema: true, guidelinesVersion: true, prelabelModelKey: true, qaSettings: true },
   });
   if (!campaign) throw new ExportError('FORMAT_MISMATCH', `campaign ${input.campaignId} does not exist`);
   const batchId = input.batchId ?? null;
@@ -51,6 +53,7 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
   const schema = labelSchemaSchema.parse(campaign.labelSchema);
   const pseudonym = (userId: string) => annotatorPseudonym(deps.pseudonymSecret, userId);
   const frameCache = new Map<string, Promise<FrameMapping>>();
+  const consensus = await exportConsensus(prisma, campaign, schema, pseudonym);
 
   async function* tasks(): AsyncIterable<ExportTask> {
     let read = 0;
@@ -123,7 +126,7 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
   }
 
   return {
-    campaign: { id: campaign.id, name: campaign.name, schema, guidelinesVersion: campaign.guidelinesVersion, prelabelModelKey: campaign.prelabelModelKey },
+    campaign: { id: campaign.id, name: campaign.name, schema, guidelinesVersion: campaign.guidelinesVersion, prelabelModelKey: campaign.prelabelModelKey, consensus },
     batchId,
     tasks,
     frames(asset) {
@@ -166,6 +169,58 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
         body.destroy();
       }
     },
+  };
+}
+
+/**
+ * The campaign's consensus as an export records it: the configured method and the annotators' reliability
+ * fitted on the campaign's labels now, under pseudonyms. The same labels give the same record (no time in it).
+ */
+export async function exportConsensus(
+  prisma: PrismaClient,
+  campaign: { id: string; qaSettings: unknown },
+  schema: LabelSchema,
+  pseudonym: (userId: string) => string,
+): Promise<ExportConsensus> {
+  const resolved = campaignConsensus(schema, campaign.qaSettings);
+  if (!resolved.ok) {
+    const method = consensusMethods(schema).default;
+    return {
+      method,
+      title: method,
+      minTasks: null,
+      seed: null,
+      options: {},
+      effectiveMethod: method,
+      categories: [],
+      annotators: [],
+      convergence: null,
+      problems: resolved.problems,
+    };
+  }
+  const c = resolved.value;
+  const fitted = c.choice.crowd !== undefined && c.choice.crowd !== 'majority';
+  const model = await fitCampaignCrowd(prisma, campaign.id, schema, c, new Date(0));
+  return {
+    method: c.method,
+    title: c.choice.title,
+    minTasks: fitted ? c.minTasks : null,
+    seed: c.seed ?? null,
+    options: c.options,
+    effectiveMethod: model?.method ?? effectiveCrowdMethod(c, 0) ?? c.method,
+    categories: model?.categories ?? [],
+    annotators: model
+      ? [...model.annotators.entries()]
+          .map(([userId, a]) => ({
+            annotator: pseudonym(userId),
+            answers: a.answers,
+            reliability: a.reliability,
+            ...(a.confusion ? { confusion: a.confusion } : {}),
+            ...(a.skill !== undefined ? { skill: a.skill } : {}),
+          }))
+          .sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0))
+      : [],
+    convergence: model ? { iterations: model.convergence.iterations, converged: model.convergence.converged } : null,
   };
 }
 

@@ -3,7 +3,8 @@
 import { labelSchemaSchema, type LabelSchema } from '../domain/label-schema.ts';
 import { buildFrameIndex } from '../media/video.ts';
 import { proxyFrameMap, type ProxyFrameMap } from '../activities/ingest.ts';
-import { ExportError, identityFrames, type ExportAsset, type ExportChunk, type ExportFormat, type ExportSource, type ExportTask } from './format.ts';
+import { consensusMethods } from '../annotation/registry.ts';
+import { ExportError, identityFrames, type ExportAsset, type ExportChunk, type ExportConsensus, type ExportFormat, type ExportSource, type ExportTask } from './format.ts';
 import { frameMappingOf } from './frames.ts';
 import { dicomHeaderOf } from './source.ts';
 
@@ -16,6 +17,8 @@ export function memorySource(input: {
   dicomFiles?: Record<string, Uint8Array>;
   campaignId?: string;
   batchId?: string | null;
+  /** The campaign's consensus record; the type's default method with no annotators unless given. */
+  consensus?: ExportConsensus;
 }): ExportSource {
   const schema = labelSchemaSchema.parse(input.schema);
   const tasks: ExportTask[] = input.tasks
@@ -34,7 +37,14 @@ export function memorySource(input: {
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
-    campaign: { id: input.campaignId ?? 'campaign-1', name: 'Test campaign', schema, guidelinesVersion: 3, prelabelModelKey: 'models/test.onnx' },
+    campaign: {
+      id: input.campaignId ?? 'campaign-1',
+      name: 'Test campaign',
+      schema,
+      guidelinesVersion: 3,
+      prelabelModelKey: 'models/test.onnx',
+      consensus: input.consensus ?? defaultConsensus(schema),
+    },
     batchId: input.batchId ?? null,
     async *tasks() {
       for (const t of tasks) yield structuredClone(t);
@@ -90,4 +100,11 @@ export async function collect(format: ExportFormat, source: ExportSource): Promi
   const parts: Buffer[] = [];
   for await (const chunk of format.write(source) as AsyncIterable<ExportChunk>) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
   return Buffer.concat(parts);
+}
+
+/** The consensus record of a campaign that kept its type's default method and has no fitted annotators. */
+function defaultConsensus(schema: LabelSchema): ExportConsensus {
+  const methods = consensusMethods(schema);
+  const choice = methods.choices.find((c) => c.id === methods.default)!;
+  return { method: choice.id, title: choice.title, minTasks: null, seed: null, options: {}, effectiveMethod: choice.id, categories: [], annotators: [], convergence: null };
 }

@@ -30,6 +30,7 @@ export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchL
     qaRound: input.resume?.qaRound ?? 0,
     counts: null,
     qa: null,
+    privacy: null,
     outcome: null,
   };
   let nudged = false;
@@ -73,15 +74,29 @@ export async function batchLifecycle(input: BatchLifecycleInput): Promise<BatchL
     await enter('LABELING');
   }
 
+  let nothingLeft = false;
   for (;;) {
     if (state.stage === 'LABELING' || state.stage === 'REWORK') {
       for (;;) {
         const counts = await acts.batchProgress({ batchId: input.batchId });
         state.counts = counts;
+        // The privacy gate: tasks still PENDING here belong to assets a privacy officer has not cleared yet.
+        // Their decisions nudge the batch; released assets' tasks open, rejected ones leave the batch.
+        if ((counts.pending > 0 || counts.total === 0) && patched('privacy-gate')) {
+          const gate = await acts.applyPrivacyDecisions({ batchId: input.batchId });
+          state.privacy = gate;
+          if (gate.opened > 0 || gate.excluded > 0) continue;
+          // Every asset rejected: nothing is left to label, QA or export but an empty result.
+          if (counts.total === 0 && gate.waiting === 0 && gate.rejected > 0) {
+            nothingLeft = true;
+            break;
+          }
+        }
         if (counts.total > 0 && counts.accepted === counts.total) break;
         await waitForChange(counts.nextLeaseExpiry);
         await maybeContinueAsNew();
       }
+      if (nothingLeft) break;
       state.qaRound += 1;
       await enter('QA');
       await acts.drawSpotCheck({ batchId: input.batchId, qaRound: state.qaRound });

@@ -61,6 +61,8 @@ export interface BatchLifecycleState {
   qaRound: number;
   counts: BatchCounts | null;
   qa: QaProgress | null;
+  /** The privacy gate: assets of the batch waiting for a privacy officer, and what their decisions did so far. */
+  privacy?: { waiting: number; opened: number; excluded: number; rejected: number } | null;
   outcome: 'ACCEPTED' | 'REJECTED' | null;
 }
 
@@ -99,3 +101,10 @@ export const taskState = defineQuery<TaskLifecycleState>('taskState');
 
 export const batchWorkflowId = (batchId: string): string => `batch-${batchId}`;
 export const taskWorkflowId = (taskId: string, round: number): string => `task-${taskId}-r${round}`;
+
+/** One flagged asset's redaction runs: the API signals (or starts) it whenever the privacy officer's boxes change. */
+export interface PrivacyRedactionInput {
+  assetId: string;
+}
+export const privacyBoxesChanged = defineSignal('privacyBoxesChanged');
+export const privacyRedactionWorkflowId = (assetId: string): string => `privacy-redaction-${assetId}`;

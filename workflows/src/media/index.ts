@@ -28,9 +28,10 @@
 // Any file
 //   deidentifyFile(in, out, opts)      by kind; returns the report (what changed, never old values)
 //   deriveDeidKeys(secret)             uid/patient/date-shift sub-keys from one project secret
-// Ingest (S3)
-//   quarantineKey, derivedKey, planMultipartUpload, uploadFileResumable, verifyObjectSha256,
-//   findDuplicate, promoteAsset       see ingest.ts
+// Ingest (S3; also '@suture/workflows/media/ingest' alone, for the API and the CLI)
+//   quarantineKey, derivedKey, originalKey, workKey   the production key layout
+//   partSizeFor, partRanges, uploadPartWithUrl         multipart plan and presigned part PUTs
+//   downloadObject, uploadFile, IngestWorkspace        streamed + hashed download, resumable ingest checkpoints
 export * from './errors.ts';
 export * from './detect.ts';
 export * from './probe.ts';

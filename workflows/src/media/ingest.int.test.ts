@@ -1,119 +1,145 @@
+// Ingest's S3 layer against s3rver: a download that hashes while it streams and continues a partial file
+// with a ranged GET, uploads that go multipart above the single-PUT limit, and the workspace whose
+// checkpoint survives the process (on disk) and the machine (in S3).
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type TestS3, startTestS3 } from '../../../test/support/s3.ts';
-import { MediaError } from './errors.ts';
-import {
-  assetKey,
-  completeUpload,
-  derivedKey,
-  findDuplicate,
-  partRanges,
-  partSizeFor,
-  planMultipartUpload,
-  promoteAsset,
-  quarantineKey,
-  sha256File,
-  uploadFileResumable,
-  uploadPartWithUrl,
-  verifyObjectSha256,
-} from './ingest.ts';
+import { IngestWorkspace, downloadObject, quarantineKey, singlePutLimit, uploadFile, workKey } from './ingest.ts';
 import { tempDir } from './test-support.ts';
 
-const dir = tempDir();
 const MiB = 2 ** 20;
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 let s3: TestS3;
-const file = join(dir, 'asset.bin');
-const content = randomBytes(23 * MiB + 12345);
-const sha = createHash('sha256').update(content).digest('hex');
+const dir = tempDir();
 
 beforeAll(async () => {
   s3 = await startTestS3();
-  writeFileSync(file, content);
 });
 afterAll(async () => {
   await s3?.stop();
 });
 
-describe('ingest helpers against s3rver', () => {
-  it('lays out keys with a quarantine prefix and rejects unsafe ids', () => {
-    expect(quarantineKey('c1', 'a-9')).toBe('quarantine/c1/a-9/original');
-    expect(derivedKey('c1', 'a-9', 'proxy.mp4')).toBe('campaigns/c1/assets/a-9/derived/proxy.mp4');
-    expect(assetKey('c1', 'a-9', 'frames', 'index.json')).toBe('campaigns/c1/assets/a-9/frames/index.json');
-    expect(() => quarantineKey('../x', 'a')).toThrow(MediaError);
-    expect(() => derivedKey('c', 'a', '../../etc')).toThrow(MediaError);
-    expect(partSizeFor(2 * 2 ** 40)).toBeGreaterThanOrEqual(Math.ceil((2 * 2 ** 40) / 10_000));
-    expect(partRanges(11, 5).map((p) => [p.start, p.end])).toEqual([
-      [0, 5],
-      [5, 10],
-      [10, 11],
-    ]);
+describe('download', () => {
+  const content = randomBytes(9 * MiB + 777);
+  const key = quarantineKey('camp', 'download1');
+
+  beforeAll(async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: content }));
   });
 
-  it('uploads in streamed parts, resumes after an interruption, hashes while uploading and verifies on the server', async () => {
-    const key = quarantineKey('camp', 'asset1');
-    const checkpointPath = join(dir, 'upload.json');
-    const first = await uploadFileResumable(s3.client, {
-      bucket: s3.bucket,
-      key,
-      path: file,
-      partSize: 5 * MiB,
-      checkpointPath,
-      stopAfterParts: 2,
-      concurrency: 1,
-      serverSideEncryption: undefined,
-    });
-    expect(first.completed).toBe(false);
-    // A new process picks the upload up from the checkpoint (s3rver has no ListParts).
-    let progress = 0;
-    const second = await uploadFileResumable(s3.client, { bucket: s3.bucket, key, path: file, checkpointPath, onProgress: (n) => (progress = n) });
-    expect(second.completed).toBe(true);
-    expect(second.uploadId).toBe(first.uploadId);
-    expect(second.resumedParts).toBe(2);
-    expect(second.parts).toBe(5);
-    expect(progress).toBe(content.length);
-    expect(second.sha256).toBe(sha);
-    expect(await sha256File(file)).toBe(sha);
-    await expect(verifyObjectSha256(s3.client, s3.bucket, key, sha)).resolves.toMatchObject({ size: content.length });
-    await expect(verifyObjectSha256(s3.client, s3.bucket, key, '0'.repeat(64))).rejects.toMatchObject({ code: 'HASH_MISMATCH' });
-    expect(await findDuplicate(sha, new Set([sha]))).toBe(sha);
-    expect(await findDuplicate(sha, async (h) => (h === sha ? 'asset0' : undefined))).toBe('asset0');
-    expect(await findDuplicate('f'.repeat(64), new Set([sha]))).toBeUndefined();
+  it('streams an object to disk and hashes it on the way', async () => {
+    const path = join(dir, 'whole');
+    const seen: number[] = [];
+    const result = await downloadObject(s3.client, { bucket: s3.bucket, key, path, onProgress: (bytes) => seen.push(bytes) });
+    expect(result).toMatchObject({ size: content.length, sha256: sha256(content), resumedFrom: 0 });
+    expect(result.etag).toMatch(/^".+"$/);
+    expect(seen.at(-1)).toBe(content.length);
+    expect(readFileSync(path).equals(content)).toBe(true);
+    expect(existsSync(`${path}.part`)).toBe(false);
   });
 
-  it('plans a presigned multipart upload that a plain HTTP client can fill', async () => {
-    const key = quarantineKey('camp', 'asset2');
-    const plan = await planMultipartUpload(s3.client, { bucket: s3.bucket, key, size: content.length, partSize: 8 * MiB, expiresIn: 300 });
-    expect(plan.parts).toHaveLength(3);
-    expect(plan.parts[0]!.url).toContain('X-Amz-Expires=300');
-    const etags = await Promise.all(plan.parts.map(async (p) => ({ partNumber: p.partNumber, etag: await uploadPartWithUrl(p.url, file, p) })));
-    await completeUpload(s3.client, plan, etags);
-    await expect(verifyObjectSha256(s3.client, s3.bucket, key, sha)).resolves.toBeDefined();
-    // Re-presign only what is missing, for the same upload id.
-    const again = await planMultipartUpload(s3.client, { bucket: s3.bucket, key, size: content.length, partSize: 8 * MiB, uploadId: plan.uploadId, partNumbers: [3] });
-    expect(again.parts.map((p) => p.partNumber)).toEqual([3]);
+  it('continues what a killed process left in the partial file, and hashes the whole', async () => {
+    const path = join(dir, 'resumed');
+    const { ETag } = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+    // What a process killed mid-download leaves: a prefix of the object, and the version it was reading.
+    const cut = 4 * MiB + 3;
+    writeFileSync(`${path}.part`, content.subarray(0, cut));
+    writeFileSync(`${path}.part.json`, JSON.stringify({ etag: ETag }));
+    let first: number | undefined;
+    const result = await downloadObject(s3.client, { bucket: s3.bucket, key, path, onProgress: (bytes) => (first ??= bytes) });
+    expect(result).toMatchObject({ size: content.length, sha256: sha256(content), resumedFrom: cut });
+    expect(first).toBeGreaterThan(cut);
+    expect(readFileSync(path).equals(content)).toBe(true);
   });
 
-  it('promotes de-identified derivatives and deletes the quarantined original', async () => {
-    const original = quarantineKey('camp', 'asset3');
-    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: original, Body: 'phi' }));
-    const derived = join(dir, 'proxy.mp4');
-    writeFileSync(derived, 'derived-bytes');
-    // s3rver ignores SSE; the option is passed through to S3 as ServerSideEncryption.
-    const result = await promoteAsset(s3.client, {
-      bucket: s3.bucket,
-      campaignId: 'camp',
-      assetId: 'asset3',
-      derivatives: [{ name: 'proxy.mp4', path: derived, contentType: 'video/mp4' }],
-    });
-    expect(result.keys).toEqual(['campaigns/camp/assets/asset3/derived/proxy.mp4']);
-    const body = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: result.keys[0]! }));
-    expect(await body.Body!.transformToString()).toBe('derived-bytes');
-    await expect(s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: original }))).rejects.toBeDefined();
-    const kept = await promoteAsset(s3.client, { bucket: s3.bucket, campaignId: 'camp', assetId: 'asset2', derivatives: [], keepOriginal: true });
-    expect(kept.originalDeleted).toBe(false);
-    await expect(s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: quarantineKey('camp', 'asset2') }))).resolves.toBeDefined();
+  it('starts over when the partial file is of another version of the object', async () => {
+    const path = join(dir, 'stale');
+    writeFileSync(`${path}.part`, randomBytes(MiB));
+    writeFileSync(`${path}.part.json`, JSON.stringify({ etag: '"not-this-one"' }));
+    const result = await downloadObject(s3.client, { bucket: s3.bucket, key, path });
+    expect(result).toMatchObject({ size: content.length, sha256: sha256(content), resumedFrom: 0 });
+    expect(readFileSync(path).equals(content)).toBe(true);
+  });
+});
+
+describe('upload', () => {
+  it('puts small files in one request and larger ones in parts, byte for byte', async () => {
+    // The commands the client sends, seen through the SDK's own middleware stack.
+    const sent: string[] = [];
+    s3.client.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'observeCommands' },
+    );
+    onTestFinished(() => void s3.client.middlewareStack.remove('observeCommands'));
+    for (const size of [1000, singlePutLimit + 5 * MiB + 1]) {
+      sent.length = 0;
+      const path = join(dir, `up-${size}`);
+      const body = randomBytes(size);
+      writeFileSync(path, body);
+      const key = `derived/camp/up/${size}.bin`;
+      await uploadFile(s3.client, { bucket: s3.bucket, key, path, contentType: 'application/octet-stream' });
+      const stored = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      expect(stored.ContentLength).toBe(size);
+      expect(sha256(Buffer.from(await stored.Body!.transformToByteArray()))).toBe(sha256(body));
+      expect(sent.filter((c) => c !== 'GetObjectCommand')).toEqual(
+        // 69 MiB in 16 MiB parts: five of them.
+        size > singlePutLimit ? ['CreateMultipartUploadCommand', ...Array<string>(5).fill('UploadPartCommand'), 'CompleteMultipartUploadCommand'] : ['PutObjectCommand'],
+      );
+    }
+  });
+});
+
+describe('workspace', () => {
+  interface State {
+    steps: string[];
+  }
+  const options = (assetId: string, root = join(dir, 'work')) => ({ s3: s3.client, bucket: s3.bucket, campaignId: 'camp', assetId, root });
+
+  it('keeps its checkpoint on disk and in S3, so a retry elsewhere finds it', async () => {
+    const here = await IngestWorkspace.open<State>(options('ws1'));
+    expect(await here.load()).toBeNull();
+    await here.save({ steps: ['download'] });
+    writeFileSync(here.path('original'), 'bytes');
+    here.release();
+    // The same machine again: the files and the checkpoint are there.
+    const again = await IngestWorkspace.open<State>(options('ws1'));
+    expect(again.dir).toBe(here.dir);
+    expect(await again.has('original')).toBe(true);
+    expect(await again.load()).toEqual({ steps: ['download'] });
+    await again.save({ steps: ['download', 'probe'] });
+    again.release();
+    // Another machine (another root): no files, the checkpoint from S3.
+    const elsewhere = await IngestWorkspace.open<State>(options('ws1', join(dir, 'other-machine')));
+    expect(await elsewhere.has('original')).toBe(false);
+    expect(await elsewhere.load()).toEqual({ steps: ['download', 'probe'] });
+    await elsewhere.discard();
+    await expect(s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: workKey('camp', 'ws1', 'state.json') }))).rejects.toMatchObject({ name: 'NotFound' });
+    expect(existsSync(elsewhere.dir)).toBe(false);
+    await again.discard();
+  });
+
+  it('is held by one process at a time; a dead holder is taken over', async () => {
+    const first = await IngestWorkspace.open<State>(options('ws2'));
+    await expect(IngestWorkspace.open<State>(options('ws2'))).rejects.toThrow('already running in this worker');
+    first.release();
+    // Another live process holds it.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(first.dir, 'lock'), String(other.pid));
+      await expect(IngestWorkspace.open<State>(options('ws2'))).rejects.toThrow(`running in process ${other.pid}`);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    const takenOver = await IngestWorkspace.open<State>(options('ws2'));
+    expect(readFileSync(join(takenOver.dir, 'lock'), 'utf8')).toBe(String(process.pid));
+    await takenOver.discard();
   });
 });

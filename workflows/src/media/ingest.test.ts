@@ -1,60 +1,51 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+// The pure parts of ingest's S3 layer: the key layout the API, the CLI and the worker share, and the
+// multipart part plan for sizes far past 32 bits.
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { listUploadedParts, partRanges, partSizeFor, promoteAsset, uploadFileResumable } from './ingest.ts';
-import { tempDir } from './test-support.ts';
+import { MediaError } from './errors.ts';
+import { defaultPartSize, derivedKey, originalKey, partCount, partRanges, partSizeFor, quarantineKey, workKey } from './ingest.ts';
 
-function fakeS3(handler: (input: Record<string, unknown>) => unknown): S3Client {
-  return { send: async (command: { input: Record<string, unknown> }) => handler(command.input) } as unknown as S3Client;
-}
+const GiB = 2 ** 30;
 
-describe('multipart resume', () => {
-  it('reads uploaded parts from ListParts across pages', async () => {
-    const s3 = fakeS3((input) =>
-      input.PartNumberMarker === undefined
-        ? { Parts: [{ PartNumber: 1, ETag: '"a"', Size: 5 }], IsTruncated: true, NextPartNumberMarker: '1' }
-        : { Parts: [{ PartNumber: 2, ETag: '"b"', Size: 5 }], IsTruncated: false },
-    );
-    expect(await listUploadedParts(s3, 'b', 'k', 'u')).toEqual([
-      { partNumber: 1, etag: '"a"', size: 5 },
-      { partNumber: 2, etag: '"b"', size: 5 },
-    ]);
+describe('key layout', () => {
+  it('puts uploads in quarantine and everything else under its own prefix per campaign and asset', () => {
+    expect(quarantineKey('c1', 'a-9')).toBe('quarantine/c1/a-9/original');
+    expect(derivedKey('c1', 'a-9', 'proxy.mp4')).toBe('derived/c1/a-9/proxy.mp4');
+    expect(originalKey('c1', 'a-9')).toBe('originals/c1/a-9/original.enc');
+    expect(workKey('c1', 'a-9', 'state.json')).toBe('work/c1/a-9/state.json');
   });
 
-  it('falls back to the checkpoint where the server has no ListParts, and fails without one', async () => {
-    const s3 = fakeS3(() => {
-      throw Object.assign(new Error('not implemented'), { name: 'NotImplemented' });
-    });
-    const checkpoint = [{ partNumber: 1, etag: '"a"', size: 5 }];
-    expect(await listUploadedParts(s3, 'b', 'k', 'u', checkpoint)).toBe(checkpoint);
-    await expect(listUploadedParts(s3, 'b', 'k', 'u')).rejects.toThrow('not implemented');
-  });
-
-  it('sizes parts within the 10,000-part limit', () => {
-    expect(partSizeFor(100)).toBe(16 * 2 ** 20);
-    const huge = 3 * 2 ** 40;
-    expect(partRanges(huge, partSizeFor(huge)).length).toBeLessThanOrEqual(10_000);
+  it('refuses ids and names that would leave their prefix', () => {
+    expect(() => quarantineKey('../x', 'a')).toThrow(MediaError);
+    expect(() => derivedKey('c', 'a/b', 'x')).toThrow(/assetId must be/);
+    expect(() => derivedKey('c', 'a', '../../etc')).toThrow(/plain file names/);
+    expect(() => derivedKey('c', 'a', 'privacy/../x')).toThrow(/plain file names/);
+    expect(() => derivedKey('c', 'a', '/x')).toThrow(/plain file names/);
+    expect(derivedKey('c', 'a', 'privacy/base/proxy.mp4')).toBe('derived/c/a/privacy/base/proxy.mp4');
   });
 });
 
-describe('server-side encryption', () => {
-  it('passes ServerSideEncryption and the KMS key id to every write', async () => {
-    const seen: Array<{ name: string; input: Record<string, unknown> }> = [];
-    const s3 = {
-      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
-        seen.push({ name: command.constructor.name, input: command.input });
-        (command.input.Body as { destroy?: () => void } | undefined)?.destroy?.();
-        return { UploadId: 'u1', ETag: '"e"' };
-      },
-    } as unknown as S3Client;
-    const file = join(tempDir(), 'd.bin');
-    writeFileSync(file, 'x'.repeat(100));
-    await promoteAsset(s3, { bucket: 'b', campaignId: 'c', assetId: 'a', derivatives: [{ name: 'd.bin', path: file }], serverSideEncryption: 'aws:kms', sseKmsKeyId: 'key-1' });
-    await uploadFileResumable(s3, { bucket: 'b', key: 'quarantine/c/a/original', path: file, serverSideEncryption: 'AES256' });
-    const put = seen.find((c) => c.name === 'PutObjectCommand')!;
-    expect(put.input).toMatchObject({ Key: 'campaigns/c/assets/a/derived/d.bin', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-1' });
-    expect(seen.find((c) => c.name === 'DeleteObjectCommand')?.input).toMatchObject({ Key: 'quarantine/c/a/original' });
-    expect(seen.find((c) => c.name === 'CreateMultipartUploadCommand')?.input).toMatchObject({ ServerSideEncryption: 'AES256' });
+describe('multipart plan', () => {
+  it('keeps 16 MiB parts up to 156 GiB, then grows them to stay within 10,000 parts', () => {
+    expect(partSizeFor(100)).toBe(defaultPartSize);
+    expect(partSizeFor(50 * GiB)).toBe(defaultPartSize);
+    const huge = 3 * 2 ** 40;
+    expect(partSizeFor(huge)).toBeGreaterThan(defaultPartSize);
+    expect(partCount(huge, partSizeFor(huge))).toBeLessThanOrEqual(10_000);
+  });
+
+  it('covers a file above 4 GiB exactly, byte offsets past 32 bits included', () => {
+    const size = 4 * GiB + 12_345;
+    const parts = partRanges(size, partSizeFor(size));
+    expect(parts).toHaveLength(257);
+    expect(parts[0]).toEqual({ partNumber: 1, start: 0, end: defaultPartSize });
+    expect(parts.at(-1)).toEqual({ partNumber: 257, start: 4 * GiB, end: size });
+    for (let i = 1; i < parts.length; i++) expect(parts[i]!.start).toBe(parts[i - 1]!.end);
+    expect(partRanges(0, defaultPartSize)).toEqual([{ partNumber: 1, start: 0, end: 0 }]);
+  });
+
+  it('refuses sizes that are not whole byte counts a double holds exactly', () => {
+    expect(() => partSizeFor(2 ** 53)).toThrow(/whole number of bytes/);
+    expect(() => partCount(1.5, defaultPartSize)).toThrow(/whole number of bytes/);
+    expect(() => partRanges(-1, defaultPartSize)).toThrow(MediaError);
   });
 });

@@ -1,55 +1,63 @@
-// S3 ingest helpers: key layout (quarantine first), presigned multipart plans, a resumable streaming
-// uploader that hashes while it uploads, server-side sha256 verification, de-duplication and promotion.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+// Ingest's side of S3, one path for the API, the CLI and the worker: the key layout (every upload lands
+// in quarantine; de-identified derivatives, encrypted originals and ingest checkpoints each under their
+// own prefix), the multipart part plan, presigned part PUTs streamed from disk, a download that hashes
+// while it streams to disk and continues a partial file, uploads that go multipart above the single-PUT
+// limit, and the per-asset workspace whose checkpoints let an interrupted ingest resume.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListPartsCommand,
-  PutObjectCommand,
-  type S3Client,
-  type ServerSideEncryption,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { MediaError } from './errors.ts';
 
 // ---------------------------------------------------------------- keys
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function checkId(kind: string, id: string): string {
   if (!idPattern.test(id)) throw new MediaError('INVALID_ARGUMENT', `${kind} must be 1-128 characters of letters, digits, '-' or '_'.`);
   return id;
 }
 
-/** Where every upload lands first, before validation and de-identification. */
+/** A plain file name, or plain names joined by '/' (never '.', '..' or an empty segment). */
+function checkName(name: string): string {
+  if (!name.split('/').every((segment) => namePattern.test(segment))) {
+    throw new MediaError('INVALID_ARGUMENT', 'Key names must be plain file names (letters, digits, ".", "-", "_"), optionally in folders.');
+  }
+  return name;
+}
+
+/** Where every upload lands first, before validation and de-identification. Never a file name: it may carry PHI. */
 export function quarantineKey(campaignId: string, assetId: string): string {
   return `quarantine/${checkId('campaignId', campaignId)}/${checkId('assetId', assetId)}/original`;
 }
 
-/** campaigns/<campaignId>/assets/<assetId>/<...parts> */
-export function assetKey(campaignId: string, assetId: string, ...parts: string[]): string {
-  for (const p of parts) if (!/^[A-Za-z0-9._-]+$/.test(p) || p === '..' || p === '.') throw new MediaError('INVALID_ARGUMENT', 'Key parts must be plain names.');
-  return [`campaigns/${checkId('campaignId', campaignId)}/assets/${checkId('assetId', assetId)}`, ...parts].join('/');
+/** derived/<campaignId>/<assetId>/<name>: de-identified derivatives, presigned for annotators once the asset is READY. */
+export function derivedKey(campaignId: string, assetId: string, name: string): string {
+  return `derived/${checkId('campaignId', campaignId)}/${checkId('assetId', assetId)}/${checkName(name)}`;
 }
 
-/** campaigns/<campaignId>/assets/<assetId>/derived/<name>: de-identified derivatives annotators may see. */
-export function derivedKey(campaignId: string, assetId: string, name: string): string {
-  return assetKey(campaignId, assetId, 'derived', name);
+/** Where a retained original lives, envelope-encrypted (never signed for viewing). */
+export function originalKey(campaignId: string, assetId: string): string {
+  return `originals/${checkId('campaignId', campaignId)}/${checkId('assetId', assetId)}/original.enc`;
+}
+
+/** work/<campaignId>/<assetId>/<name>: an ingest's checkpoint while it runs (never PHI). */
+export function workKey(campaignId: string, assetId: string, name: string): string {
+  return `work/${checkId('campaignId', campaignId)}/${checkId('assetId', assetId)}/${checkName(name)}`;
 }
 
 export interface EncryptionOptions {
   /** passed to S3 as ServerSideEncryption (e.g. 'AES256' or 'aws:kms') */
-  serverSideEncryption?: ServerSideEncryption;
-  sseKmsKeyId?: string;
+  serverSideEncryption?: ServerSideEncryption | undefined;
+  sseKmsKeyId?: string | undefined;
 }
 
 function sse(e: EncryptionOptions): { ServerSideEncryption?: ServerSideEncryption; SSEKMSKeyId?: string } {
@@ -62,12 +70,24 @@ function sse(e: EncryptionOptions): { ServerSideEncryption?: ServerSideEncryptio
 // ---------------------------------------------------------------- multipart plan
 
 export const minPartSize = 5 * 2 ** 20;
+/** The part size uploads use unless a file needs larger parts to stay within S3's 10,000. */
+export const defaultPartSize = 16 * 2 ** 20;
 const maxParts = 10_000;
 
-/** A part size of at least `preferred` that keeps the upload within S3's 10,000 parts. */
-export function partSizeFor(size: number, preferred = 16 * 2 ** 20): number {
-  const needed = Math.ceil(size / maxParts);
+function checkSize(size: number): number {
+  if (!Number.isSafeInteger(size) || size < 0) throw new MediaError('INVALID_ARGUMENT', `A size must be a whole number of bytes from 0 to 2^53 (got ${size}).`);
+  return size;
+}
+
+/** A part size of at least `preferred` (whole MiB) that keeps the upload within S3's 10,000 parts. */
+export function partSizeFor(size: number, preferred = defaultPartSize): number {
+  const needed = Math.ceil(checkSize(size) / maxParts);
   return Math.max(minPartSize, preferred, Math.ceil(needed / 2 ** 20) * 2 ** 20);
+}
+
+/** Parts of an upload of `size` bytes (an empty file is one empty part). */
+export function partCount(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(checkSize(size) / partSize));
 }
 
 export interface PartRange {
@@ -78,240 +98,11 @@ export interface PartRange {
 }
 
 export function partRanges(size: number, partSize: number): PartRange[] {
-  const parts: PartRange[] = [];
-  for (let start = 0, n = 1; start < size || (size === 0 && n === 1); start += partSize, n++) {
-    parts.push({ partNumber: n, start, end: Math.min(size, start + partSize) });
-    if (size === 0) break;
-  }
-  return parts;
+  const count = partCount(size, partSize);
+  return Array.from({ length: count }, (_, i) => ({ partNumber: i + 1, start: i * partSize, end: Math.min(size, (i + 1) * partSize) }));
 }
 
-export interface MultipartPlan {
-  bucket: string;
-  key: string;
-  uploadId: string;
-  partSize: number;
-  size: number;
-  expiresAt: string;
-  parts: Array<PartRange & { url: string }>;
-}
-
-export interface PlanOptions extends EncryptionOptions {
-  bucket: string;
-  key: string;
-  size: number;
-  partSize?: number;
-  /** seconds each presigned URL stays valid; default 900 (short: URLs are bearer tokens) */
-  expiresIn?: number;
-  contentType?: string;
-  /** continue this upload instead of creating one */
-  uploadId?: string;
-  /** presign only these part numbers (e.g. those still missing) */
-  partNumbers?: number[];
-}
-
-/** Creates (or continues) a multipart upload and presigns a short-lived PUT URL per part. */
-export async function planMultipartUpload(s3: S3Client, options: PlanOptions): Promise<MultipartPlan> {
-  const partSize = options.partSize ?? partSizeFor(options.size);
-  if (partSize < minPartSize && options.size > partSize) throw new MediaError('INVALID_ARGUMENT', `Parts must be at least ${minPartSize} bytes (except the last).`);
-  const expiresIn = options.expiresIn ?? 900;
-  let uploadId = options.uploadId;
-  if (!uploadId) {
-    const created = await s3.send(
-      new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }),
-    );
-    uploadId = created.UploadId;
-    if (!uploadId) throw new MediaError('TOOL_FAILED', 'S3 returned no UploadId.');
-  }
-  const wanted = options.partNumbers ? new Set(options.partNumbers) : undefined;
-  const ranges = partRanges(options.size, partSize).filter((p) => !wanted || wanted.has(p.partNumber));
-  const parts = await Promise.all(
-    ranges.map(async (p) => ({
-      ...p,
-      url: await getSignedUrl(s3, new UploadPartCommand({ Bucket: options.bucket, Key: options.key, UploadId: uploadId, PartNumber: p.partNumber }), { expiresIn }),
-    })),
-  );
-  return { bucket: options.bucket, key: options.key, uploadId, partSize, size: options.size, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString(), parts };
-}
-
-export interface UploadedPart {
-  partNumber: number;
-  etag: string;
-  size: number;
-}
-
-/**
- * Parts already uploaded: from S3 ListParts when the server supports it, else from the caller's
- * checkpoint (servers such as s3rver do not implement ListParts).
- */
-export async function listUploadedParts(s3: S3Client, bucket: string, key: string, uploadId: string, checkpoint?: UploadedPart[]): Promise<UploadedPart[]> {
-  try {
-    const parts: UploadedPart[] = [];
-    let marker: string | undefined;
-    for (;;) {
-      const page = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }));
-      for (const p of page.Parts ?? []) if (p.PartNumber && p.ETag) parts.push({ partNumber: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
-      if (!page.IsTruncated || !page.NextPartNumberMarker) break;
-      marker = page.NextPartNumberMarker;
-    }
-    return parts;
-  } catch (error) {
-    const name = (error as { name?: string; Code?: string }).name ?? '';
-    if (checkpoint && /NotImplemented|MethodNotAllowed/i.test(name)) return checkpoint;
-    if (checkpoint && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 405) return checkpoint;
-    throw error;
-  }
-}
-
-// ---------------------------------------------------------------- hashing
-
-async function hashStream(stream: Readable, onBytes?: (n: number) => void): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-    onBytes?.(chunk.length);
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
-/** sha256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  return (await hashStream(createReadStream(path, { highWaterMark: 4 * 2 ** 20 }))).sha256;
-}
-
-// ---------------------------------------------------------------- uploader
-
-export interface ResumableUploadOptions extends EncryptionOptions {
-  bucket: string;
-  key: string;
-  path: string;
-  partSize?: number;
-  /** parallel parts; default 4 */
-  concurrency?: number;
-  /** continue this upload */
-  uploadId?: string;
-  /** JSON file that records finished parts, for resuming where ListParts is not available */
-  checkpointPath?: string;
-  contentType?: string;
-  onProgress?: (uploadedBytes: number, totalBytes: number) => void;
-  /** stop after this many parts (tests resuming) */
-  stopAfterParts?: number;
-  signal?: AbortSignal;
-}
-
-export interface UploadResult {
-  bucket: string;
-  key: string;
-  uploadId: string;
-  size: number;
-  /** sha256 of the file, computed while uploading */
-  sha256: string;
-  parts: number;
-  resumedParts: number;
-  completed: boolean;
-}
-
-interface Checkpoint {
-  uploadId: string;
-  key: string;
-  partSize: number;
-  parts: UploadedPart[];
-}
-
-async function readCheckpoint(path: string | undefined): Promise<Checkpoint | undefined> {
-  if (!path) return undefined;
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Checkpoint;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Uploads a file in parts, each read as a stream (never the whole file), with `concurrency` parts in
- * flight; hashes the file in the same pass; resumes an earlier upload (ListParts or checkpoint).
- */
-export async function uploadFileResumable(s3: S3Client, options: ResumableUploadOptions): Promise<UploadResult> {
-  const size = (await stat(options.path)).size;
-  const saved = await readCheckpoint(options.checkpointPath);
-  const resumeId = options.uploadId ?? (saved?.key === options.key ? saved.uploadId : undefined);
-  const partSize = saved && resumeId === saved.uploadId ? saved.partSize : (options.partSize ?? partSizeFor(size));
-  let uploadId = resumeId;
-  if (!uploadId) {
-    const created = await s3.send(
-      new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, ...(options.contentType ? { ContentType: options.contentType } : {}), ...sse(options) }),
-    );
-    uploadId = created.UploadId!;
-  }
-  const ranges = partRanges(size, partSize);
-  const done = new Map<number, UploadedPart>();
-  if (resumeId) {
-    for (const p of await listUploadedParts(s3, options.bucket, options.key, resumeId, saved?.parts)) {
-      const range = ranges.find((r) => r.partNumber === p.partNumber);
-      if (range && p.size === range.end - range.start) done.set(p.partNumber, p);
-    }
-  }
-  const resumedParts = done.size;
-  const checkpoint = async (): Promise<void> => {
-    if (!options.checkpointPath) return;
-    const body: Checkpoint = { uploadId: uploadId!, key: options.key, partSize, parts: [...done.values()].sort((a, b) => a.partNumber - b.partNumber) };
-    await writeFile(options.checkpointPath, JSON.stringify(body));
-  };
-  await checkpoint();
-
-  // The hash reads the file sequentially beside the part uploads; the page cache serves both.
-  const hashing = hashStream(createReadStream(options.path, { highWaterMark: 4 * 2 ** 20 }));
-  let uploaded = [...done.values()].reduce((n, p) => n + p.size, 0);
-  const todo = ranges.filter((r) => !done.has(r.partNumber));
-  const limit = options.stopAfterParts ?? Infinity;
-  let started = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      if (options.signal?.aborted) throw new MediaError('TOOL_FAILED', 'The upload was aborted.');
-      if (started >= limit) return;
-      const range = todo.shift();
-      if (!range) return;
-      started++;
-      const length = range.end - range.start;
-      const body = createReadStream(options.path, { start: range.start, end: Math.max(range.start, range.end - 1), highWaterMark: 2 ** 20 });
-      const result = await s3.send(
-        new UploadPartCommand({
-          Bucket: options.bucket,
-          Key: options.key,
-          UploadId: uploadId,
-          PartNumber: range.partNumber,
-          Body: length === 0 ? Buffer.alloc(0) : body,
-          ContentLength: length,
-        }),
-        options.signal ? { abortSignal: options.signal } : {},
-      );
-      if (length === 0) body.destroy();
-      done.set(range.partNumber, { partNumber: range.partNumber, etag: result.ETag ?? '', size: length });
-      uploaded += length;
-      options.onProgress?.(uploaded, size);
-      await checkpoint();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  const { sha256 } = await hashing;
-  const completed = done.size === ranges.length;
-  if (completed) {
-    await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: options.bucket,
-        Key: options.key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: [...done.values()].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-      }),
-    );
-  }
-  return { bucket: options.bucket, key: options.key, uploadId, size, sha256, parts: ranges.length, resumedParts, completed };
-}
-
-/** Uploads one part of a plan through its presigned URL, streaming the byte range from disk. */
+/** Uploads one part through its presigned URL, streaming the byte range from disk; returns the part's ETag. */
 export function uploadPartWithUrl(url: string, path: string, range: PartRange): Promise<string> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -319,7 +110,7 @@ export function uploadPartWithUrl(url: string, path: string, range: PartRange): 
       res.resume();
       res.on('end', () => {
         if (res.statusCode && res.statusCode < 300) resolve(String(res.headers.etag ?? ''));
-        else reject(new MediaError('TOOL_FAILED', `Part ${range.partNumber} upload failed with HTTP ${res.statusCode}.`));
+        else reject(new MediaError('TOOL_FAILED', `Part ${range.partNumber} upload failed with HTTP ${res.statusCode}.`, { status: res.statusCode ?? 0 }));
       });
     });
     req.on('error', (error) => reject(new MediaError('TOOL_FAILED', `Part ${range.partNumber} upload failed.`, {}, { cause: error })));
@@ -328,78 +119,245 @@ export function uploadPartWithUrl(url: string, path: string, range: PartRange): 
   });
 }
 
-export async function completeUpload(s3: S3Client, plan: Pick<MultipartPlan, 'bucket' | 'key' | 'uploadId'>, parts: Array<{ partNumber: number; etag: string }>): Promise<void> {
-  await s3.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: plan.bucket,
-      Key: plan.key,
-      UploadId: plan.uploadId,
-      MultipartUpload: { Parts: [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-    }),
-  );
+// ---------------------------------------------------------------- download
+
+/** Feeds every chunk to the hash and counts the bytes on their way to disk. */
+function hashing(hash: Hash, onBytes: (n: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
 }
 
-export async function abortUpload(s3: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
-  await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
-}
-
-// ---------------------------------------------------------------- verification, dedup, promotion
-
-/** Streams the stored object back and checks its sha256 (server-side verification). */
-export async function verifyObjectSha256(s3: S3Client, bucket: string, key: string, expected: string): Promise<{ sha256: string; size: number }> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!object.Body) throw new MediaError('TOOL_FAILED', 'S3 returned no body.');
-  const result = await hashStream(object.Body as Readable);
-  if (result.sha256 !== expected.toLowerCase()) {
-    throw new MediaError('HASH_MISMATCH', 'The stored object does not match the sha256 computed at upload.', { size: result.size });
-  }
-  return result;
-}
-
-export type KnownHashes = ReadonlySet<string> | ((sha256: string) => Promise<string | undefined> | string | undefined);
-
-/** The asset id already holding this content, if any (the caller owns the hash catalogue). */
-export async function findDuplicate(sha256: string, known: KnownHashes): Promise<string | undefined> {
-  if (typeof known === 'function') return (await known(sha256)) ?? undefined;
-  return known.has(sha256) ? sha256 : undefined;
-}
-
-export interface Derivative {
-  /** file name under derived/, e.g. "proxy.mp4" */
-  name: string;
+export interface DownloadOptions {
+  bucket: string;
+  key: string;
+  /** where the object ends up; bytes land in `<path>.part` until the last one is written */
   path: string;
-  contentType?: string;
+  /** bytes on disk so far, and the object's size when known */
+  onProgress?: (bytes: number, total: number | null) => void;
 }
 
-export interface PromoteOptions extends EncryptionOptions {
+export interface Downloaded {
+  size: number;
+  /** sha256 of the object, computed while it streamed to disk */
+  sha256: string;
+  etag: string;
+  /** bytes that were already on disk from an interrupted download */
+  resumedFrom: number;
+}
+
+const sizeOf = async (path: string): Promise<number | null> => {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return null;
+    throw error;
+  }
+};
+
+/**
+ * Streams an object to disk and hashes it in the same pass: the file is never whole in memory. An
+ * interrupted download (the process killed) continues where it stopped: the bytes already in
+ * `<path>.part` are hashed from disk, and only the rest is fetched, by a ranged GET of the same object
+ * version (If-Match on the ETag recorded beside the partial file).
+ */
+export async function downloadObject(s3: S3Client, options: DownloadOptions): Promise<Downloaded> {
+  const partial = `${options.path}.part`;
+  const marker = `${options.path}.part.json`;
+  const hash = createHash('sha256');
+  let offset = 0;
+  let etag: string | undefined;
+  let total: number | null = null;
+  const have = await sizeOf(partial);
+  if (have !== null && have > 0) {
+    const saved = JSON.parse(await readFile(marker, 'utf8').catch(() => '{}')) as { etag?: string };
+    const head = await s3.send(new HeadObjectCommand({ Bucket: options.bucket, Key: options.key }));
+    if (saved.etag && head.ETag === saved.etag && head.ContentLength !== undefined && have <= head.ContentLength) {
+      for await (const chunk of createReadStream(partial, { highWaterMark: 4 * 2 ** 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+      offset = have;
+      etag = saved.etag;
+      total = head.ContentLength;
+    }
+  }
+  let written = offset;
+  if (total === null || offset < total) {
+    const res = await s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: options.key, ...(offset > 0 && etag ? { Range: `bytes=${offset}-`, IfMatch: etag } : {}) }));
+    if (!res.Body) throw new MediaError('EMPTY_FILE', 'The object has no content.');
+    etag ??= res.ETag ?? '';
+    total ??= res.ContentLength ?? null;
+    if (offset === 0) await writeFile(marker, JSON.stringify({ etag }));
+    await pipeline(
+      res.Body as Readable,
+      hashing(hash, (n) => {
+        written += n;
+        options.onProgress?.(written, total);
+      }),
+      createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' }),
+    );
+  }
+  if (total !== null && written !== total) throw new Error(`The download of ${options.key} ended after ${written} of ${total} bytes.`);
+  await rename(partial, options.path);
+  await rm(marker, { force: true });
+  return { size: written, sha256: hash.digest('hex'), etag: etag ?? '', resumedFrom: offset };
+}
+
+// ---------------------------------------------------------------- upload
+
+/** Above this a file goes up in parts: S3 refuses single PUTs over 5 GiB, and parts retry alone. */
+export const singlePutLimit = 64 * 2 ** 20;
+
+export interface UploadFileOptions extends EncryptionOptions {
+  bucket: string;
+  key: string;
+  path: string;
+  contentType: string;
+}
+
+/** Streams a file into S3: one PUT when small, a multipart upload (two parts in flight) otherwise. */
+export async function uploadFile(s3: S3Client, options: UploadFileOptions): Promise<void> {
+  const { size } = await stat(options.path);
+  const params = { Bucket: options.bucket, Key: options.key, ContentType: options.contentType, ...sse(options) };
+  if (size <= singlePutLimit) {
+    await s3.send(new PutObjectCommand({ ...params, Body: createReadStream(options.path), ContentLength: size }));
+    return;
+  }
+  await new Upload({ client: s3, params: { ...params, Body: createReadStream(options.path) }, partSize: partSizeFor(size), queueSize: 2, leavePartsOnError: false }).done();
+}
+
+/** Downloads a small JSON object; null when there is none. */
+async function readJsonObject<T>(s3: S3Client, bucket: string, key: string): Promise<T | null> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await res.Body!.transformToString()) as T;
+  } catch (error) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- workspace
+
+export interface WorkspaceOptions {
+  s3: S3Client;
   bucket: string;
   campaignId: string;
   assetId: string;
-  derivatives: Derivative[];
-  /** keep the original in quarantine (default false: delete it) */
-  keepOriginal?: boolean;
+  /** the directory workspaces live in; default <tmpdir>/suture-ingest */
+  root?: string | undefined;
 }
 
-/** Writes de-identified derivatives under derived/ (streamed) and deletes or keeps the quarantined original. */
-export async function promoteAsset(s3: S3Client, options: PromoteOptions): Promise<{ keys: string[]; originalDeleted: boolean }> {
-  const keys: string[] = [];
-  for (const d of options.derivatives) {
-    const key = derivedKey(options.campaignId, options.assetId, d.name);
-    const size = (await stat(d.path)).size;
-    await s3.send(
+/** The state file beside the workspace's files and its copy in S3. */
+const STATE = 'state.json';
+const LOCK = 'lock';
+/** Workspaces nobody touched for this long (an ingest that was never retried) are removed. */
+const STALE_MS = 3 * 24 * 3600 * 1000;
+/** Workspaces held by this process: a second ingest of the same asset here waits for a retry. */
+const held = new Set<string>();
+let sweptAt = 0;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+};
+
+export const defaultWorkspaceRoot = (): string => join(tmpdir(), 'suture-ingest');
+
+/** Removes workspaces untouched for days that no live process holds. */
+async function sweepStaleWorkspaces(root: string): Promise<void> {
+  if (Date.now() - sweptAt < 3600 * 1000) return;
+  sweptAt = Date.now();
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const dir = join(root, name);
+    if (held.has(dir)) continue;
+    const info = await stat(dir).catch(() => null);
+    if (!info?.isDirectory() || Date.now() - info.mtimeMs < STALE_MS) continue;
+    const pid = Number(await readFile(join(dir, LOCK), 'utf8').catch(() => '0'));
+    if (pid > 0 && pid !== process.pid && alive(pid)) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One asset's ingest workspace. Its directory outlives the worker process, so that an activity retried on
+ * the same machine after the worker was killed finds the files of the steps that finished; the state
+ * (which steps finished, and what they found) is written beside them and to S3
+ * (work/<campaign>/<asset>/state.json, never PHI), so that a retry on another machine also skips them and
+ * fetches their de-identified outputs instead of starting again from the original. One process at a time
+ * holds a workspace (a lock file with its pid; a dead holder's lock is taken over).
+ */
+export class IngestWorkspace<State extends object> {
+  private constructor(
+    private readonly options: WorkspaceOptions,
+    readonly dir: string,
+  ) {}
+
+  static async open<State extends object>(options: WorkspaceOptions): Promise<IngestWorkspace<State>> {
+    const root = options.root ?? defaultWorkspaceRoot();
+    const dir = join(root, checkId('assetId', options.assetId));
+    // Transient refusals: Temporal retries the activity, by which time the other attempt has finished.
+    if (held.has(dir)) throw new Error(`The ingest of asset ${options.assetId} is already running in this worker.`);
+    await mkdir(dir, { recursive: true });
+    const pid = Number(await readFile(join(dir, LOCK), 'utf8').catch(() => '0'));
+    if (pid > 0 && pid !== process.pid && alive(pid)) throw new Error(`The ingest of asset ${options.assetId} is running in process ${pid} on this machine.`);
+    await writeFile(join(dir, LOCK), String(process.pid));
+    held.add(dir);
+    await sweepStaleWorkspaces(root).catch(() => undefined);
+    return new IngestWorkspace<State>(options, dir);
+  }
+
+  path(name: string): string {
+    if (!namePattern.test(name)) throw new MediaError('INVALID_ARGUMENT', 'Workspace files have plain names.');
+    return join(this.dir, name);
+  }
+
+  /** Whether a finished file is on this machine. */
+  async has(name: string): Promise<boolean> {
+    return (await sizeOf(this.path(name))) !== null;
+  }
+
+  /** The checkpoint: this machine's, else the one in S3 (a retry elsewhere), else null. */
+  async load(): Promise<State | null> {
+    const local = await readFile(this.path(STATE), 'utf8').catch((error: { code?: string }) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (local !== null) return JSON.parse(local) as State;
+    return readJsonObject<State>(this.options.s3, this.options.bucket, workKey(this.options.campaignId, this.options.assetId, STATE));
+  }
+
+  /** Records finished steps: on disk first (atomically), then in S3. */
+  async save(state: State): Promise<void> {
+    const body = JSON.stringify(state);
+    await writeFile(this.path(`${STATE}.tmp`), body);
+    await rename(this.path(`${STATE}.tmp`), this.path(STATE));
+    await this.options.s3.send(
       new PutObjectCommand({
-        Bucket: options.bucket,
-        Key: key,
-        Body: createReadStream(d.path),
-        ContentLength: size,
-        ...(d.contentType ? { ContentType: d.contentType } : {}),
-        ...sse(options),
+        Bucket: this.options.bucket,
+        Key: workKey(this.options.campaignId, this.options.assetId, STATE),
+        Body: body,
+        ContentType: 'application/json',
       }),
     );
-    keys.push(key);
   }
-  if (!options.keepOriginal) {
-    await s3.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: quarantineKey(options.campaignId, options.assetId) }));
+
+  /** Lets go of the workspace and keeps its files, for a retry. */
+  release(): void {
+    held.delete(this.dir);
   }
-  return { keys, originalDeleted: !options.keepOriginal };
+
+  /** Removes the workspace here and its checkpoint in S3: the ingest is over. */
+  async discard(): Promise<void> {
+    held.delete(this.dir);
+    await rm(this.dir, { recursive: true, force: true });
+    await this.options.s3.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: workKey(this.options.campaignId, this.options.assetId, STATE) }));
+  }
 }

@@ -8,7 +8,7 @@ const POLL = /* GraphQL */ `
   query BatchProgress($id: ID!) {
     batch(id: $id) {
       stage status qaRound workflowStage qaHistory completedAt exportKey
-      progress { total pending open labeled inReview accepted excluded labelsSubmitted labelsNeeded qaSampled qaAudited qaFailed }
+      progress { total pending open labeled inReview accepted excluded labelsSubmitted labelsNeeded qaSampled qaAudited qaFailed privacyWaiting }
     }
   }
 `;

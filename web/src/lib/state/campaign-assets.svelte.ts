@@ -10,6 +10,7 @@ import type { CampaignAsset } from '$lib/types';
 export const ASSET_FIELDS = /* GraphQL */ `
   id kind status contentType metadata errorCode errorMessage url
   ingestStep ingestProgress needsHumanReview originalRetained spriteUrl trimStartSeconds trimEndSeconds
+  privacyStatus privacyReview { decidedAt reason }
 `;
 
 export const ASSETS_QUERY = /* GraphQL */ `

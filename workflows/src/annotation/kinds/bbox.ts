@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { fuseBoxes, matchObjects, type Box } from '../../quality/index.ts';
 import { LIMITS, attributes, box, classKey, confidence, countByClass, frameNumber, mapLabelFrame, plural, sortKeys } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import { clamp01, firstOutput, imageSize, PrelabelMismatchError, squeezeLeading } from '../model-output.ts';
 import type { AnnotationContext, AnnotationType, Prelabeler } from '../module.ts';
 
@@ -60,6 +61,8 @@ export const bbox: AnnotationType<BoxLabel> = {
       method: 'weighted-box-fusion',
     };
   },
+  consensusMethods: () =>
+    onlyMethod('weighted-box-fusion', 'Weighted box fusion', 'Overlapping boxes of one class are merged, each weighted by its confidence; boxes most annotators drew are kept.'),
   summarize(data, schema) {
     return data.objects.length === 0
       ? 'no boxes'

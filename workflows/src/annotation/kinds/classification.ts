@@ -1,9 +1,11 @@
 // Classification: one class per item (or several, when the campaign is multi-label), with attributes.
 // Agreement: same class (single) or Jaccard of the class sets (multi-label); campaign-level kappa and
-// alpha come from the metrics. Consensus: majority vote per class, ties to the lowest class key; for single-label
-// campaigns, once the campaign's labels have fitted a Dawid-Skene model that knows every annotator of the task
-// (at least MIN_CROWD_ANSWERS answers each), the class with the highest posterior given each annotator's
-// estimated confusion matrix, so that a reliable annotator can outweigh two unreliable ones.
+// alpha come from the metrics. Consensus (single-label): the campaign's method (annotation/consensus.ts). With
+// 'majority', a majority vote, ties to the lowest class key; with a fitted method ('auto' = Dawid-Skene once
+// the campaign has enough labels, or Wawa, ZBS, one-coin, Dawid-Skene, GLAD, MACE, KOS, M-MSR), the model's
+// consensus of the task (or, for a task it did not see, its annotators' estimated reliability), so that a
+// reliable annotator can outweigh two unreliable ones; a majority vote while the model is missing or does not
+// know an annotator. Multi-label: a class is in when more than half of the annotators chose it.
 // Pre-labelling: the model's first output holds one logit per class, in schema order (any shape with that
 // many values, e.g. [1, C]). Single-label: softmax, the most probable class, confidence = its probability.
 // Multi-label: a sigmoid per class, every class with p >= 0.5, confidence = the mean over classes of
@@ -11,8 +13,11 @@
 import { z } from 'zod';
 import { majorityVote } from '../../quality/index.ts';
 import { attributes, classKey, className, consensusAttributes, sortKeys } from '../common.ts';
+import { categoricalConsensusMethods, crowdConsensus, onlyMethod } from '../consensus.ts';
 import { firstOutput, PrelabelMismatchError } from '../model-output.ts';
-import type { AnnotationType, CrowdModel, LabelOf } from '../module.ts';
+import type { AnnotationType, ConsensusMethods } from '../module.ts';
+
+export { MIN_CROWD_ANSWERS } from '../consensus.ts';
 
 export interface ClassificationLabel {
   /** The class (single-label campaigns). */
@@ -52,7 +57,8 @@ export const classification: AnnotationType<ClassificationLabel> = {
     }
     return { value: a.label === b.label ? 1 : 0, metric: 'percent-agreement' };
   },
-  consensus(labels, { schema, crowd }) {
+  consensus(labels, ctx) {
+    const { schema, crowd } = ctx;
     const order = schema.classes.map((c) => c.key);
     const attrs = consensusAttributes(labels.map((l) => l.data.attributes ?? {}));
     if (schema.multiLabel) {
@@ -60,14 +66,25 @@ export const classification: AnnotationType<ClassificationLabel> = {
       const chosen = order.filter((k) => labels.filter((l) => (l.data.labels ?? []).includes(k)).length * 2 > labels.length);
       return { data: { labels: chosen.sort(), ...(attrs ? { attributes: attrs } : {}) }, method: 'per-class-majority' };
     }
-    const posterior = crowd ? crowdPosterior(crowd, labels) : null;
-    if (posterior) return { data: { label: posterior, ...(attrs ? { attributes: attrs } : {}) }, method: 'dawid-skene' };
+    // The crowd model counts only when it is the one the campaign's method fits ('majority' never uses one).
+    const methods = consensusMethodsOf(schema);
+    const fits = methods.choices.find((c) => c.id === (ctx.consensusMethod ?? methods.default))?.crowd;
+    const fromCrowd =
+      crowd && fits !== undefined && fits !== 'majority' && crowd.method === fits
+        ? crowdConsensus(
+            crowd,
+            ctx.task,
+            labels.map((l) => ({ annotator: l.annotator, label: l.data.label ?? '' })),
+          )
+        : null;
+    if (fromCrowd) return { data: { label: fromCrowd.label, ...(attrs ? { attributes: attrs } : {}) }, method: fromCrowd.method };
     const vote = majorityVote(
       labels.map((l) => ({ task: 't', annotator: l.annotator, label: l.data.label ?? '' })),
       { tiePolicy: 'lowest' },
     );
     return { data: { label: vote.tasks[0]!.label ?? '', ...(attrs ? { attributes: attrs } : {}) }, method: 'majority-vote' };
   },
+  consensusMethods: consensusMethodsOf,
   summarize(data, schema) {
     const names = classesOf(data).map((k) => className(schema, k));
     return names.length ? names.join(', ') : 'no class';
@@ -102,26 +119,8 @@ function softmax(values: number[]): number[] {
   return exps.map((v) => v / sum);
 }
 
-/** Answers an annotator needs in the crowd model before their confusion matrix is trusted for a consensus. */
-export const MIN_CROWD_ANSWERS = 10;
-
-/**
- * The most probable class of one task under the crowd model (prior x the product of each annotator's
- * P(their label | class)), ties to the class listed first; null when an annotator or a label is unknown to it.
- */
-function crowdPosterior(crowd: CrowdModel, labels: ReadonlyArray<LabelOf<ClassificationLabel>>): string | null {
-  const index = new Map(crowd.categories.map((c, i) => [c, i]));
-  const rows = labels.map((l) => ({ model: crowd.annotators.get(l.annotator), given: index.get(l.data.label ?? '') }));
-  if (rows.some((r) => !r.model || r.model.answers < MIN_CROWD_ANSWERS || r.given === undefined)) return null;
-  let best = -1;
-  let bestLog = -Infinity;
-  crowd.categories.forEach((_, k) => {
-    let log = Math.log(crowd.priors[k] ?? 0);
-    for (const r of rows) log += Math.log(r.model!.confusion[k]?.[r.given!] ?? 0);
-    if (log > bestLog + 1e-12) {
-      bestLog = log;
-      best = k;
-    }
-  });
-  return best < 0 ? null : crowd.categories[best]!;
+function consensusMethodsOf(schema: Parameters<typeof categoricalConsensusMethods>[0]): ConsensusMethods {
+  return schema.multiLabel
+    ? onlyMethod('per-class-majority', 'Per-class majority', 'A class is in the consensus when more than half of the annotators chose it.')
+    : categoricalConsensusMethods(schema);
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { fuseKeypoints, hungarian, objectKeypointSimilarity, type Keypoint } from '../../quality/index.ts';
 import { LIMITS, attributes, classKey, consensusAttributes, countByClass, mapLabelFrame, medoid, plural, sortKeys } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import type { AnnotationContext, AnnotationType, LabelOf } from '../module.ts';
 import type { LabelSchema } from '../../domain/label-schema.ts';
 import { frameOfTask } from './bbox.ts';
@@ -156,6 +157,8 @@ export const keypoints: AnnotationType<KeypointsLabel> = {
   },
   agreement: (a, b, ctx) => pairAgreement(a, b, ctx.schema),
   consensus: (labels, ctx) => ({ data: consensusOf(labels, ctx), method: 'keypoint-fusion' }),
+  consensusMethods: () =>
+    onlyMethod('keypoint-fusion', 'Keypoint fusion', 'Instances matched across annotators are merged point by point; instances most annotators have are kept.'),
   summarize(data, schema) {
     return data.objects.length === 0
       ? 'no instances'

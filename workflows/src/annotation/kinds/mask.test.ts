@@ -125,6 +125,22 @@ describe('mask consensus', () => {
     expect(taskAgreement(ctx, parsed).value).toBeLessThan(1);
   });
 
+  it("uses the campaign's pixel majority vote when it chose one: a pixel most annotators painted", () => {
+    const labels = parseLabels(ctx, [
+      { annotator: 'ann', data: { objects: [obj(rect(0, 0, 6, 4))] } },
+      { annotator: 'bob', data: { objects: [obj(rect(2, 0, 8, 4))] } },
+      { annotator: 'carol', data: { objects: [obj(rect(2, 2, 8, 6))] } },
+    ]);
+    const voted = taskConsensus({ ...ctx, consensusMethod: 'pixel-majority-vote' }, labels);
+    expect(voted.method).toBe('pixel-majority-vote');
+    // Painted by two of three: x 2..5 on rows 0..3 (ann and bob) and x 2..7 on rows 2..3 (bob and carol).
+    const expected = new Uint8Array(48);
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 8; x++) expected[y * 8 + x] = (y < 4 && x >= 2 && x < 6) || (y >= 2 && y < 4 && x >= 2) ? 1 : 0;
+    expect(rleDecode(rleFromString((voted.data as MaskLabel).objects[0]!.rle)).data).toEqual(expected);
+    expect(taskConsensus(ctx, labels).method).toBe('staple');
+    expect(annotationType('mask').consensusMethods(schema)).toMatchObject({ default: 'staple', choices: [{ id: 'staple' }, { id: 'pixel-majority-vote' }] });
+  });
+
   it('crops STAPLE to the foreground on a 4K frame', () => {
     const big = ctxOf({ width: 3840, height: 2160 }, 7);
     const r = rect(2000, 1000, 2040, 1030, 3840, 2160);

@@ -1,8 +1,10 @@
 // Instance masks on an image or a video frame: each object is one class and one COCO RLE mask (column-major,
 // size [height, width], runs starting with 0s), the size of the image. The canonical form stores the counts
 // as the COCO compressed string. Agreement: objects matched by the Hungarian method on mask IoU (>= 0.5), F1
-// of the matching times the share of matched pairs with the same class. Consensus: per class, pixel-level
-// STAPLE over each annotator's union mask of that class, on the crop that holds every rater's foreground.
+// of the matching times the share of matched pairs with the same class. Consensus (the campaign's method):
+// 'staple' (default), per class, pixel-level STAPLE over each annotator's union mask of that class, on the crop
+// that holds every rater's foreground (a pixel majority vote beyond STAPLE_MAX_RATERS raters); or
+// 'pixel-majority-vote', a pixel in when more than half of the raters have it.
 // Pre-labelling: the model's first output is [C, H, W] (or [1, C, H, W]), the probability of each schema
 // class (C = the schema's classes, in order) per pixel at the model's resolution. A pixel belongs to a class
 // when its probability is >= 0.5; each class's mask is resized to the image (nearest neighbour) and becomes
@@ -26,7 +28,7 @@ import {
 } from '../../quality/index.ts';
 import { LIMITS, RunLengths, attributes, classKey, confidence, consensusAttributes, countByClass, mapLabelFrame, plural, sortKeys } from '../common.ts';
 import { clamp01, firstOutput, imageSize, PrelabelMismatchError, squeezeLeading } from '../model-output.ts';
-import type { AnnotationContext, AnnotationType, LabelOf, Prelabeler } from '../module.ts';
+import type { AnnotationContext, AnnotationType, ConsensusMethods, LabelOf, Prelabeler } from '../module.ts';
 import { frameOfTask } from './bbox.ts';
 
 /** COCO RLE in its compressed form: size [height, width] and the maskApi counts string. */
@@ -44,6 +46,19 @@ export interface MaskLabel {
   objects: MaskObject[];
   frame?: number;
 }
+
+/** The consensus methods of masks: STAPLE (default) or a pixel majority vote. */
+const MASK_CONSENSUS: ConsensusMethods = {
+  default: 'staple',
+  choices: [
+    {
+      id: 'staple',
+      title: 'STAPLE',
+      description: "Each annotator's sensitivity and specificity are estimated together with the true mask, so a careful annotator's pixels count more.",
+    },
+    { id: 'pixel-majority-vote', title: 'Pixel majority vote', description: 'A pixel belongs to the class when more than half of the annotators painted it.' },
+  ],
+};
 
 /** STAPLE handles at most this many raters; beyond it the consensus is a pixel majority vote. */
 const STAPLE_MAX_RATERS = 16;
@@ -186,7 +201,7 @@ function consensusOf(labels: ReadonlyArray<LabelOf<MaskLabel>>, ctx: AnnotationC
   for (const { rle } of all)
     if (size && (rle.size[0] !== size[0] || rle.size[1] !== size[1]))
       throw new QualityInputError('SHAPE_MISMATCH', `masks to fuse must have the same size: ${rle.size.join('x')} vs ${size.join('x')}`);
-  const useStaple = labels.length <= STAPLE_MAX_RATERS;
+  const useStaple = (ctx.consensusMethod ?? MASK_CONSENSUS.default) === 'staple' && labels.length <= STAPLE_MAX_RATERS;
   const order = ctx.schema.classes.map((c) => c.key);
   const present = new Set(all.map((o) => o.object.label));
   const objects: MaskObject[] = [];
@@ -237,6 +252,7 @@ export const mask: AnnotationType<MaskLabel> = {
   },
   agreement: (a, b) => pairAgreement(a, b),
   consensus: (labels, ctx) => consensusOf(labels, ctx),
+  consensusMethods: () => MASK_CONSENSUS,
   summarize(data, schema) {
     return data.objects.length === 0
       ? 'no masks'

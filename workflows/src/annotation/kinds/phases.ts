@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { segmentConsensus, temporalAgreement, type Segment } from '../../quality/index.ts';
 import { LIMITS, frameNumber, plural } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import type { AnnotationContext, AnnotationType, PairAgreement } from '../module.ts';
 
 export interface PhaseSegment {
@@ -89,6 +90,7 @@ export const phases: AnnotationType<PhasesLabel> = {
     segments.sort((x, y) => x.start - y.start || x.end - y.end || (x.phase < y.phase ? -1 : 1));
     return { data: { segments }, method: 'per-frame-vote' };
   },
+  consensusMethods: () => onlyMethod('per-frame-vote', 'Per-frame vote', 'Every frame takes the phase most annotators gave it; runs of frames become the segments.'),
   summarize(data, schema) {
     const names = [...new Set(data.segments.map((s) => schema.phases.find((p) => p.key === s.phase)?.name ?? s.phase))];
     return data.segments.length === 0 ? 'no segments' : `${plural(data.segments.length, 'segment')}: ${names.join(' → ')}`;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { matchObjects, preparePolygon, QualityInputError, type Region } from '../../quality/index.ts';
 import { LIMITS, attributes, classKey, confidence, countByClass, mapLabelFrame, medoid, plural, point, sortKeys } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import type { AnnotationType } from '../module.ts';
 import { frameOfTask } from './bbox.ts';
 
@@ -64,6 +65,7 @@ export const polygon: AnnotationType<PolygonLabel> = {
   consensus(labels) {
     return { data: medoid(labels, (a, b) => pairAgreement(a, b).value).data, method: 'medoid' };
   },
+  consensusMethods: () => onlyMethod('medoid', 'Most representative label', "The annotator's label that agrees best with all the others is taken whole."),
   summarize(data, schema) {
     return data.objects.length === 0
       ? 'no polygons'

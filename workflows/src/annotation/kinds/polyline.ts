@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { hungarian, polylineDistances } from '../../quality/index.ts';
 import { LIMITS, attributes, classKey, countByClass, mapLabelFrame, medoid, plural, point, sortKeys } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import type { AnnotationType } from '../module.ts';
 import { frameOfTask } from './bbox.ts';
 
@@ -99,6 +100,7 @@ export const polyline: AnnotationType<PolylineLabel> = {
   consensus(labels, ctx) {
     return { data: medoid(labels, (a, b) => pairAgreement(a, b, ctx.schema.polylineTolerance).value).data, method: 'medoid' };
   },
+  consensusMethods: () => onlyMethod('medoid', 'Most representative label', "The annotator's label that agrees best with all the others is taken whole."),
   summarize(data, schema) {
     return data.objects.length === 0
       ? 'no lines'

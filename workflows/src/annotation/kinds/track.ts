@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { boxIoU, hungarian, overlapRatio, trackBoxAt, type Box } from '../../quality/index.ts';
 import { LIMITS, attributes, box, classKey, countByClass, frameNumber, medoid, plural, sortKeys } from '../common.ts';
+import { onlyMethod } from '../consensus.ts';
 import type { AnnotationContext, AnnotationType } from '../module.ts';
 
 export interface TrackKeyframe {
@@ -162,6 +163,7 @@ export const track: AnnotationType<TrackLabel> = {
   consensus(labels, ctx) {
     return { data: medoid(labels, (a, b) => pairAgreement(a, b, ctx).value).data, method: 'medoid' };
   },
+  consensusMethods: () => onlyMethod('medoid', 'Most representative label', "The annotator's tracks that agree best with all the others are taken whole."),
   summarize(data, schema) {
     return data.tracks.length === 0
       ? 'no tracks'

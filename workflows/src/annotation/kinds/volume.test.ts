@@ -135,6 +135,25 @@ describe('volume consensus and export', () => {
     expect(parse(ctx, c.data)).toEqual(c.data);
   });
 
+  it("uses the campaign's voxel majority vote when it chose one", () => {
+    const labels = parseLabels(ctx, [
+      { annotator: 'a', data: { dims: DIMS, segments: [seg('liver', cube(0, 4, 0, 4, 0, 4))] } },
+      { annotator: 'b', data: { dims: DIMS, segments: [seg('liver', cube(2, 6, 0, 4, 0, 4))] } },
+      { annotator: 'c', data: { dims: DIMS, segments: [seg('liver', cube(2, 6, 2, 6, 0, 4))] } },
+    ]);
+    const voted = taskConsensus({ ...ctx, consensusMethod: 'voxel-majority-vote' }, labels);
+    expect(voted.method).toBe('voxel-majority-vote');
+    // Two of three: x 2..3 for y 0..3 (a and b), and x 2..5 for y 2..3 (b and c), on slices 0..3.
+    const map = volumeLabelMap(voted.data as VolumeLabel, schema);
+    for (let z = 0; z < DIMS[2]; z++)
+      for (let y = 0; y < DIMS[1]; y++)
+        for (let x = 0; x < DIMS[0]; x++) {
+          const inside = z < 4 && ((x >= 2 && x < 4 && y < 4) || (x >= 2 && x < 6 && y >= 2 && y < 4));
+          expect(map.data[x + DIMS[0] * (y + DIMS[1] * z)], `voxel ${x},${y},${z}`).toBe(inside ? 1 : 0);
+        }
+    expect(taskConsensus(ctx, labels).method).toBe('staple');
+  });
+
   it('round-trips through a label map', () => {
     const label = parse(ctx, { dims: DIMS, segments: [seg('liver', cube(1, 6, 1, 6, 1, 5)), seg('vessel', cube(7, 9, 0, 8, 0, 6))] });
     const map = volumeLabelMap(label, schema);

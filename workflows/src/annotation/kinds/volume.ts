@@ -2,13 +2,15 @@
 // binary mask over the grid as runs in x-fastest order (index = x + X·(y + Y·z)), alternating 0s and 1s and
 // starting with 0s. A voxel carries one class: segments must not overlap. The canonical form has the runs
 // normalised (no empty interior run), the segments in the schema's class order, and no empty segment.
-// Agreement: Dice per class over the classes either label has, averaged; HD95 beside it. Consensus: STAPLE
-// per class on the bounding box of every rater's foreground; where two classes pass 0.5, the more probable wins.
+// Agreement: Dice per class over the classes either label has, averaged; HD95 beside it. Consensus (the
+// campaign's method): 'staple' (default) per class on the bounding box of every rater's foreground (a voxel
+// majority vote beyond STAPLE_MAX_RATERS raters), or 'voxel-majority-vote'; where two classes pass 0.5, the more
+// probable wins.
 import { z } from 'zod';
 import type { LabelSchema } from '../../domain/label-schema.ts';
 import { pixelMajorityVote, staple, volumeAgreement } from '../../quality/index.ts';
 import { LIMITS, RunLengths, classKey, countByClass, plural } from '../common.ts';
-import type { AnnotationContext, AnnotationType, LabelOf } from '../module.ts';
+import type { AnnotationContext, AnnotationType, ConsensusMethods, LabelOf } from '../module.ts';
 import { normalizeRuns } from './mask.ts';
 
 export type Dims = [number, number, number];
@@ -21,6 +23,19 @@ export interface VolumeLabel {
   dims: Dims;
   segments: VolumeSegment[];
 }
+
+/** The consensus methods of volumes: STAPLE (default) or a voxel majority vote. */
+const VOLUME_CONSENSUS: ConsensusMethods = {
+  default: 'staple',
+  choices: [
+    {
+      id: 'staple',
+      title: 'STAPLE',
+      description: "Each annotator's sensitivity and specificity are estimated together with the true segmentation, so a careful annotator's voxels count more.",
+    },
+    { id: 'voxel-majority-vote', title: 'Voxel majority vote', description: 'A voxel belongs to the class when more than half of the annotators painted it.' },
+  ],
+};
 
 /** STAPLE handles at most this many raters; beyond it the consensus is a voxel majority vote. */
 const STAPLE_MAX_RATERS = 16;
@@ -188,7 +203,7 @@ function pairAgreement(a: VolumeLabel, b: VolumeLabel, ctx: AnnotationContext) {
 function consensusOf(labels: ReadonlyArray<LabelOf<VolumeLabel>>, ctx: AnnotationContext): { data: VolumeLabel; method: string } {
   const dims = ctx.media.volume?.dims ?? labels[0]!.data.dims;
   for (const l of labels) checkDims(l.data.dims, dims);
-  const useStaple = labels.length <= STAPLE_MAX_RATERS;
+  const useStaple = (ctx.consensusMethod ?? VOLUME_CONSENSUS.default) === 'staple' && labels.length <= STAPLE_MAX_RATERS;
   const method = useStaple ? 'staple' : 'voxel-majority-vote';
   let crop: Crop | null = null;
   for (const l of labels) crop = foregroundCrop(l.data.segments, dims, crop);
@@ -329,6 +344,7 @@ export const volume: AnnotationType<VolumeLabel> = {
   },
   agreement: (a, b, ctx) => pairAgreement(a, b, ctx),
   consensus: (labels, ctx) => consensusOf(labels, ctx),
+  consensusMethods: () => VOLUME_CONSENSUS,
   summarize(data, schema) {
     return data.segments.length === 0
       ? 'no segments'

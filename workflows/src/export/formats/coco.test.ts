@@ -8,6 +8,7 @@ const classes = [
   { key: 'clip', name: 'Clip' },
 ];
 type Coco = {
+  info: Record<string, unknown>;
   categories: Array<{ id: number; name: string; keypoints?: string[]; skeleton?: number[][] }>;
   images: Array<{ id: number; file_name: string; width: number; height: number; frame: number | null }>;
   annotations: Array<{
@@ -121,8 +122,14 @@ describe('COCO', () => {
       schema: { geometry: 'mask', classes },
       tasks: [{ id: 't1', asset: imageAsset('a1'), consensus: { objects: [{ label: 'clip', rle: stored }] } }],
     });
-    const [a] = parse(await collect(coco, source)).annotations;
-    expect(a).toMatchObject({ area: 101, bbox: [10, 5, 81, 66], iscrowd: 0, segmentation: stored });
+    const doc = parse(await collect(coco, source));
+    expect(doc.annotations[0]).toMatchObject({ area: 101, bbox: [10, 5, 81, 66], iscrowd: 0, segmentation: stored });
+    // The info block names the consensus method and the empty-mask convention behind the accepted labels.
+    expect(doc.info).toMatchObject({
+      consensus_method: 'staple',
+      consensus: expect.stringContaining('Consensus: STAPLE (staple)'),
+      empty_masks: expect.stringMatching(/^Two empty masks score IoU 1/),
+    });
   });
 
   it('writes keypoints in schema order with a 1-based skeleton', async () => {

@@ -19,6 +19,7 @@ import {
   type XYWH,
 } from '../payloads.ts';
 import { rleArea } from '../../quality/geometry/rle.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 type CocoAnnotation = Record<string, unknown> & { category_id: number };
 
@@ -117,6 +118,9 @@ export const coco: ExportFormat = {
       contributor: 'Suture',
       campaign_id: source.campaign.id,
       batch_id: source.batchId,
+      consensus_method: source.campaign.consensus.method,
+      consensus: consensusLine(source.campaign),
+      empty_masks: EMPTY_LABELS_CONVENTION,
     };
     yield `{"info":${JSON.stringify(info)},"licenses":[],"categories":${JSON.stringify(categories)},"annotations":[`;
     const category = categoryIds(schema.classes);

@@ -66,6 +66,7 @@ describe('CVAT XML 1.1', () => {
     });
     const xml = (await collect(cvat, source)).toString('utf8');
     expect(xml).toContain('<version>1.1</version>');
+    expect(xml).toMatch(/^<\?xml [^\n]*\n<!-- Consensus: Most representative label \(medoid\)[^\n]* -->\n<!-- Two empty masks score IoU 1[^\n]* -->\n<annotations>/);
     expect(xml).toContain('<image id="0" name="a1.png" width="20" height="20">');
     expect(xml).toContain('<polygon label="clip" source="manual" occluded="0" points="10,10;15,10;15,15" z_order="0"><attribute name="tip">open</attribute></polygon>');
     const m = /<mask label="grasper" source="manual" occluded="0" rle="([\d, ]+)" left="(\d+)" top="(\d+)" width="(\d+)" height="(\d+)"/.exec(xml)!;

@@ -24,10 +24,11 @@ import {
   type XYWH,
 } from '../payloads.ts';
 import { num, xmlEscape as x } from '../streams.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 const inputType = { boolean: 'checkbox', enum: 'select', number: 'number', text: 'text' } as const;
 
-function meta(schema: LabelSchema, name: string, mode: 'annotation' | 'interpolation'): string {
+function meta(schema: LabelSchema, name: string, mode: 'annotation' | 'interpolation', notes: readonly string[]): string {
   const attributes = schema.attributes
     .map(
       (a) =>
@@ -42,8 +43,10 @@ function meta(schema: LabelSchema, name: string, mode: 'annotation' | 'interpola
       return own + schema.keypoints.map((k) => `<label><name>${x(k)}</name><type>points</type><parent>${x(c.key)}</parent><attributes></attributes></label>`).join('');
     })
     .join('\n      ');
+  // CVAT's meta has no place for provenance: comments, which its importer skips ("--" is not allowed in one).
+  const comments = notes.map((n) => `<!-- ${n.replaceAll('--', '- -')} -->\n`).join('');
   return `<?xml version="1.0" encoding="utf-8"?>
-<annotations>
+${comments}<annotations>
   <version>1.1</version>
   <meta>
     <task>
@@ -153,7 +156,7 @@ export const cvat: ExportFormat = {
   async *write(source) {
     const { schema } = source.campaign;
     const video = schema.geometry === 'track';
-    yield meta(schema, source.campaign.name, video ? 'interpolation' : 'annotation');
+    yield meta(schema, source.campaign.name, video ? 'interpolation' : 'annotation', [consensusLine(source.campaign), EMPTY_LABELS_CONVENTION]);
     if (video) {
       let next = 0;
       for await (const task of source.tasks()) {

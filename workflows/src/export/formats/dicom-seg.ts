@@ -13,6 +13,7 @@ import { implementationClassUID } from '../../media/dicom/parse.ts';
 import { ExportError, type ExportFormat, type ExportSource, type ExportTask } from '../format.ts';
 import type { VolumeLabel } from '../payloads.ts';
 import { ZipStream } from '../streams.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 /** What Suture uses of dcmjs (it ships no types): Part 10 reading, naturalized datasets and writing. */
 type Naturalized = Record<string, unknown>;
@@ -402,7 +403,8 @@ export const dicomSeg: ExportFormat = {
     const zip = new ZipStream();
     const manifest: unknown[] = [];
     for await (const task of source.tasks()) yield* taskEntry(source, task, zip, manifest);
-    zip.add('manifest.json', `${JSON.stringify({ campaign: source.campaign.id, batchId: source.batchId, instances: manifest }, null, 2)}\n`);
+    const provenance = { consensusMethod: source.campaign.consensus.method, consensus: consensusLine(source.campaign), emptyMasks: EMPTY_LABELS_CONVENTION };
+    zip.add('manifest.json', `${JSON.stringify({ campaign: source.campaign.id, batchId: source.batchId, ...provenance, instances: manifest }, null, 2)}\n`);
     zip.end();
     yield* zip.take();
   },

@@ -5,6 +5,7 @@
 import { ExportError, type ExportFormat } from '../format.ts';
 import { trackFrames, type TrackLabel } from '../payloads.ts';
 import { ZipStream, csvField, num } from '../streams.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 export const mot: ExportFormat = {
   id: 'mot',
@@ -47,6 +48,8 @@ export const mot: ExportFormat = {
       gt.end();
       zip.add(`${dir}/gt/labels.txt`, `mot_id,track_id,label\n${ids.join('')}`);
       const seqinfo = [
+        `; ${consensusLine(source.campaign)}`,
+        `; ${EMPTY_LABELS_CONVENTION}`,
         '[Sequence]',
         `name=${dir}`,
         'imDir=img1',

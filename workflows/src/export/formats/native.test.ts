@@ -48,6 +48,36 @@ describe('native JSON', () => {
     expect(t).toMatchObject({ review: { decision: 'CORRECTED', reviewer: 'ann-ccc' }, guidelinesVersion: 3, prelabelModelKey: 'models/test.onnx', agreement: 1 });
   });
 
+  it("records the campaign's consensus method, each task's method and the annotators' reliability by pseudonym", async () => {
+    const consensus = {
+      method: 'mace',
+      title: 'MACE (competence and guessing)',
+      minTasks: 30,
+      seed: 'campaign-seed',
+      options: { restarts: 4 },
+      effectiveMethod: 'mace',
+      categories: ['a', 'b'],
+      annotators: [
+        { annotator: 'ann-aaa', answers: 40, reliability: 0.93, skill: 0.93 },
+        { annotator: 'ann-bbb', answers: 40, reliability: 0.41, skill: 0.41 },
+      ],
+      convergence: { iterations: 12, converged: true },
+    };
+    const source = memorySource({
+      schema: { geometry: 'classification', classes: ['a', 'b'].map((key) => ({ key, name: key })) },
+      consensus,
+      tasks: [
+        { id: 't1', consensus: { label: 'b' }, consensusMethod: 'mace' },
+        { id: 't2', consensus: { label: 'a' }, consensusMethod: 'mace-weighted-vote' },
+        { id: 't3', consensus: { label: 'a' }, consensusMethod: 'majority-vote' },
+      ],
+    });
+    const doc = JSON.parse((await collect(native, source)).toString('utf8'));
+    expect(doc.consensus).toEqual(consensus);
+    expect(doc.tasks.map((t: { consensusMethod: string }) => t.consensusMethod)).toEqual(['mace', 'mace-weighted-vote', 'majority-vote']);
+    expect(doc.conventions.emptyMasks).toMatch(/^Two empty masks score IoU 1.*cocoapi's maskUtils gives 0/);
+  });
+
   it('maps per-frame labels and track keyframes to source frames', async () => {
     const source = memorySource({
       schema: { geometry: 'track', classes: [{ key: 'grasper', name: 'Grasper' }] },

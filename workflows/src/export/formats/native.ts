@@ -3,14 +3,15 @@
 import { annotationType } from '../../annotation/registry.ts';
 import { geometryKinds, type GeometryKind } from '../../domain/label-schema.ts';
 import type { ExportFormat, ExportSource, ExportTask } from '../format.ts';
+import { EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 export const CONVENTIONS = {
   frames:
     "Frame numbers are frames of the uploaded (source) video, 0-based; labels were drawn on a proxy and are mapped through its frame index. Phase segments are [start, end) in source frames; seconds count from the source video's first frame.",
-  emptyMasks:
-    'Quality engine: two empty labels (no pixels, objects, points or segments) agree perfectly (IoU = Dice = 1, distances 0); one empty against a non-empty one has IoU 0.',
+  emptyMasks: EMPTY_LABELS_CONVENTION,
   annotators: 'Annotator and reviewer ids are HMAC-SHA256 pseudonyms of user ids under the deployment secret: stable across exports, never names or e-mail addresses.',
-  consensus: 'consensus is the accepted label; consensusMethod names how it was formed (e.g. weighted-box-fusion, staple, expert-review:corrected).',
+  consensus:
+    "consensus is the accepted label; consensusMethod names how it was formed (e.g. dawid-skene, mace, mace-weighted-vote for a task the campaign's model had not seen, majority-vote before the model applied, staple, weighted-box-fusion, expert-review:corrected). The head's consensus records the campaign's configured method and each annotator's estimated reliability under it at export time.",
 };
 
 async function taskRecord(source: ExportSource, task: ExportTask, kind: GeometryKind): Promise<Record<string, unknown>> {
@@ -50,6 +51,7 @@ export const native: ExportFormat = {
       campaign: { id: campaign.id, name: campaign.name, guidelinesVersion: campaign.guidelinesVersion, prelabelModelKey: campaign.prelabelModelKey },
       batchId: source.batchId,
       labelSchema: campaign.schema,
+      consensus: campaign.consensus,
       conventions: CONVENTIONS,
     };
     yield `${JSON.stringify(head).slice(0, -1)},"tasks":[`;

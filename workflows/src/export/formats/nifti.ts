@@ -6,6 +6,7 @@
 import { ExportError, type ExportFormat, type ExportSource, type ExportTask } from '../format.ts';
 import type { VolumeLabel } from '../payloads.ts';
 import { GzipStream, ZipStream } from '../streams.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 const NIFTI_INTENT_LABEL = 1002;
 
@@ -174,6 +175,9 @@ export const nifti: ExportFormat = {
     const dataset = {
       name: source.campaign.name,
       description: `Suture campaign ${source.campaign.id}`,
+      consensus_method: source.campaign.consensus.method,
+      consensus: consensusLine(source.campaign),
+      empty_masks: EMPTY_LABELS_CONVENTION,
       labels,
       numTraining: cases,
       file_ending: '.nii.gz',

@@ -31,6 +31,7 @@ describe('YOLO', () => {
     const files = unzipSync(new Uint8Array(bytes));
     expect(Object.keys(files)).toEqual(['data.yaml', 'labels/a1.txt', 'labels/a2.txt']);
     expect(strFromU8(files['data.yaml']!)).toContain('nc: 2\nnames:\n  0: "grasper"\n  1: "clip"\n');
+    expect(strFromU8(files['data.yaml']!)).toContain('# Consensus: Weighted box fusion (weighted-box-fusion);');
     expect(strFromU8(files['labels/a1.txt']!)).toBe('1 0.5 0.5 0.5 0.5\n0 0.05 0.05 0.1 0.1\n');
     expect(strFromU8(files['labels/a2.txt']!)).toBe('');
   });

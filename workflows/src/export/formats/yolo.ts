@@ -5,6 +5,7 @@ import { ExportError, type ExportFormat, type ExportSource } from '../format.ts'
 import { ImageOnce, imageOf, type ExportImage } from '../images.ts';
 import type { BoxLabel, PolygonLabel } from '../payloads.ts';
 import { ZipStream, num } from '../streams.ts';
+import { consensusLine, EMPTY_LABELS_CONVENTION } from '../provenance.ts';
 
 function yamlString(s: string): string {
   return JSON.stringify(s);
@@ -43,6 +44,8 @@ function yoloFormat(id: 'yolo-detect' | 'yolo-segment', kind: 'bbox' | 'polygon'
       const yaml = [
         `# ${title}, campaign ${source.campaign.id}${source.batchId ? `, batch ${source.batchId}` : ''}. Images are named by asset id (and source frame for video).`,
         ...(kind === 'polygon' ? ['# Polygon holes are not representable in YOLO segmentation and are omitted (outlines only).'] : []),
+        `# ${consensusLine(source.campaign)}`,
+        `# ${EMPTY_LABELS_CONVENTION}`,
         'path: .',
         'train: images',
         'val: images',

@@ -9,7 +9,7 @@ const BATCH = /* GraphQL */ `
     batch(id: $id) {
       id name status stage workflowStage qaRound qaHistory prelabelNote exportKey createdAt startedAt completedAt
       campaign { id name }
-      progress { total pending open labeled inReview accepted excluded labelsSubmitted labelsNeeded qaSampled qaAudited qaFailed }
+      progress { total pending open labeled inReview accepted excluded labelsSubmitted labelsNeeded qaSampled qaAudited qaFailed privacyWaiting }
     }
   }
 `;
