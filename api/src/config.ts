@@ -20,7 +20,9 @@ const schema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
-  BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
+  /** How often a batch re-reads its progress when nothing woke it: a backstop, since accepted tasks, QA verdicts
+   * and privacy decisions nudge it and lease expiries set its timer. Short values churn workflow history. */
+  BATCH_POLL_SECONDS: z.coerce.number().positive().default(60),
   TASK_RECHECK_SECONDS: z.coerce.number().positive().default(300),
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
   /** The deployment's de-identification secret; the API uses it to key annotator pseudonyms in label exports. */

@@ -345,7 +345,7 @@ const suite: BenchSuite = {
             // One failure in the first QA round: that task is reworked and the lot audited again.
             const verdict = audit.qaRound === 1 && !failedOne ? 'FAIL' : 'PASS';
             try {
-              await work.submitAuditVerdict(api, auditor, { auditId: audit.id, verdict });
+              await work.submitAuditVerdict(api, auditor, { auditId: audit.id, verdict, notes: verdict === 'FAIL' ? 'wrong instrument class' : null });
             } catch (error) {
               if (!expected(error, 'CONFLICT')) throw error;
               continue;

@@ -95,8 +95,9 @@ export async function audit(
       const res = await gql<{ submitAuditVerdict: { id?: string; code?: string; message?: string } }>(
         stack.apiUrl,
         auditor.token,
-        `mutation($a: ID!, $v: QaVerdict!) { submitAuditVerdict(auditId: $a, verdict: $v) { ... on QaAudit { id } ... on DomainError { code message } } }`,
-        { a: a.id, v: verdict },
+        `mutation($a: ID!, $v: QaVerdict!, $n: String) { submitAuditVerdict(auditId: $a, verdict: $v, notes: $n) { ... on QaAudit { id } ... on DomainError { code message } } }`,
+        // A failure carries the note the reworking annotator reads (the API refuses one without).
+        { a: a.id, v: verdict, n: verdict === 'FAIL' ? 'the consensus names the wrong instrument' : null },
       );
       if (!res.submitAuditVerdict.id) throw new Error(`verdict failed: ${res.submitAuditVerdict.code} ${res.submitAuditVerdict.message}`);
       verdicts.push({ taskId: a.task.id, qaRound: a.qaRound, verdict });

@@ -17,7 +17,7 @@ const schema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   S3_SSE: z.enum(['AES256', 'aws:kms']).optional(),
-  BATCH_POLL_SECONDS: z.coerce.number().positive().default(5),
+  BATCH_POLL_SECONDS: z.coerce.number().positive().default(60),
   /** The project's de-identification secret: keys UID remapping, pseudonymous patient IDs and date shifts. */
   SUTURE_DEID_KEY: z.string().min(32, 'SUTURE_DEID_KEY must be a secret of at least 32 characters (it keys UID remapping and pseudonyms)'),
   /** Keys the audit chain (HMAC of every seal and of the anchored head); the worker runs the sealer. */

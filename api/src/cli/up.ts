@@ -135,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     config: {
       S3_BUCKET: bucket,
       TEMPORAL_TASK_QUEUE: taskQueue,
-      BATCH_POLL_SECONDS: 2,
+      BATCH_POLL_SECONDS: 60,
       TASK_RECHECK_SECONDS: 60,
       // Label exports key annotator pseudonyms with the same secret the worker uses.
       SUTURE_DEID_KEY: env.SUTURE_DEID_KEY ?? localSecret(dataDir, 'deidKey'),

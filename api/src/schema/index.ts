@@ -7,7 +7,10 @@ import './consensus.ts';
 import './batch.ts';
 import './privacy.ts';
 import './work.ts';
+import './gold.ts';
 import './export.ts';
 import './audit.ts';
+import './queues.ts';
+import './finance.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

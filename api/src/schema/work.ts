@@ -8,7 +8,8 @@ import { auditRead } from '../audit-reads.ts';
 builder.prismaObject('Task', {
   fields: (t) => ({
     id: t.exposeID('id'),
-    status: t.exposeString('status'),
+    // A gold task is EXCLUDED from its batch's counts (services/gold.ts) but reads as open work: nothing tells it apart.
+    status: t.string({ resolve: (task) => (task.goldItemId ? 'OPEN' : task.status) }),
     round: t.exposeInt('round'),
     frameIndex: t.exposeInt('frameIndex', { nullable: true }),
     sourceFrame: t.exposeInt('sourceFrame', {

@@ -16,6 +16,7 @@ import type { Services } from '../context.ts';
 import { DomainError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { CONFLICTING_ROLES } from './roles.ts';
 import { setCampaignMember, type MemberInput } from './tenancy.ts';
+import { queueSettingsShape } from './queues.ts';
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
@@ -239,6 +240,11 @@ const campaignSchema = z.object({
     .min(30)
     .max(7 * 24 * 3600)
     .default(1800),
+  // Caps per annotator per batch and stage SLAs (services/queues.ts, which also changes them later).
+  capPerBatch: queueSettingsShape.capPerBatch.default(null),
+  capSharePerBatch: queueSettingsShape.capSharePerBatch.default(null),
+  reviewSlaSeconds: queueSettingsShape.reviewSlaSeconds.default(86400),
+  qaSlaSeconds: queueSettingsShape.qaSlaSeconds.default(86400),
   reviewCredential: z.string().trim().min(1).nullable().default(null),
   prelabelModelKey: z.string().trim().regex(MODEL_KEY, 'a pre-label model key is models/<name>.onnx in the bucket').nullable().default(null),
   requiredSkills: z.array(z.object({ key: z.string(), minLevel: z.number().int().min(1).max(5) })).default([]),
@@ -277,6 +283,10 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
         qaSettings: qaSettings as Prisma.InputJsonValue,
         budgetCents: data.budgetCents,
         claimSlaSeconds: data.claimSlaSeconds,
+        capPerBatch: data.capPerBatch,
+        capSharePerBatch: data.capSharePerBatch,
+        reviewSlaSeconds: data.reviewSlaSeconds,
+        qaSlaSeconds: data.qaSlaSeconds,
         reviewCredential: data.reviewCredential,
         prelabelModelKey: data.prelabelModelKey,
         mediaPolicy: mediaPolicy as Prisma.InputJsonValue,

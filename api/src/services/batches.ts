@@ -125,13 +125,14 @@ export interface BatchProgress {
   privacyWaiting: number;
 }
 
-/** Progress read straight from PostgreSQL (the workflow mirrors its state there). */
+/** Progress read straight from PostgreSQL (the workflow mirrors its state there). Gold tasks (services/gold.ts) are not the batch's work. */
 export async function batchProgress(services: Services, batchId: string): Promise<BatchProgress> {
   const { prisma } = services;
   const [rows, [labels], [qa], [privacy]] = await Promise.all([
-    prisma.$queryRaw<Array<{ status: string; n: bigint }>>`SELECT status::text AS status, count(*)::bigint AS n FROM "Task" WHERE "batchId" = ${batchId}::uuid GROUP BY status`,
+    prisma.$queryRaw<Array<{ status: string; n: bigint }>>`
+      SELECT status::text AS status, count(*)::bigint AS n FROM "Task" WHERE "batchId" = ${batchId}::uuid AND "goldItemId" IS NULL GROUP BY status`,
     prisma.$queryRaw<Array<{ submitted: bigint; needed: bigint }>>`
-      SELECT (SELECT count(*) FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId" WHERE t."batchId" = ${batchId}::uuid AND a.kind IN ('LABEL','REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted,
+      SELECT (SELECT count(*) FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId" WHERE t."batchId" = ${batchId}::uuid AND t."goldItemId" IS NULL AND a.kind IN ('LABEL','REWORK') AND a.status = 'SUBMITTED')::bigint AS submitted,
              (SELECT coalesce(sum(c.overlap), 0) FROM "Task" t JOIN "Campaign" c ON c.id = t."campaignId" WHERE t."batchId" = ${batchId}::uuid AND t.status <> 'EXCLUDED')::bigint AS needed`,
     prisma.$queryRaw<Array<{ sampled: bigint; audited: bigint; failed: bigint }>>`
       SELECT count(*)::bigint AS sampled, count(q.verdict)::bigint AS audited, count(*) FILTER (WHERE q.verdict = 'FAIL')::bigint AS failed

@@ -5,13 +5,16 @@ import { annotationType, mediaBoundsOf, parseLabel, type AnnotationContext } fro
 import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality';
 import { NotFoundError } from '../errors.ts';
 
+/** Below this much active time a labels-per-hour figure says nothing (and its hours read 0.00). */
+export const MIN_RATE_ACTIVE_SECONDS = 60;
+
 export interface AnnotatorMetrics {
   userId: string;
   name: string;
   labelsSubmitted: number;
   acceptedLabels: number;
   activeHours: number;
-  /** Accepted labels per hour of active time. */
+  /** Accepted labels per hour of active time; null under MIN_RATE_ACTIVE_SECONDS of it. */
   throughputPerHour: number | null;
   /** Accepted labels per calendar day with any submission. */
   throughputPerDay: number | null;
@@ -49,7 +52,7 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
     prisma.$queryRaw<LabelRow[]>`
       SELECT an."taskId", an."userId", an.data, t.consensus, t."frameIndex", ast.kind::text AS "assetKind", ast.metadata AS "assetMetadata"
       FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId" LEFT JOIN "Asset" ast ON ast.id = t."assetId"
-      WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`,
+      WHERE t."campaignId" = ${campaignId}::uuid AND t."goldItemId" IS NULL AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`,
     prisma.$queryRaw<Array<{ userId: string; passed: bigint; audited: bigint }>>`
       SELECT a."userId", count(*) FILTER (WHERE q.verdict = 'PASS')::bigint AS passed, count(q.verdict)::bigint AS audited
       FROM "QaAudit" q JOIN "Assignment" a ON a."taskId" = q."taskId" AND a.kind IN ('LABEL', 'REWORK') AND a.status = 'SUBMITTED'
@@ -80,7 +83,8 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
         labelsSubmitted: Number(w.submitted),
         acceptedLabels: accepted,
         activeHours,
-        throughputPerHour: activeHours > 0 ? accepted / activeHours : null,
+        // Under a minute of active time a rate says nothing (240 labels/h beside 0.00 active hours): none is given.
+        throughputPerHour: Number(w.active) >= MIN_RATE_ACTIVE_SECONDS ? accepted / activeHours : null,
         throughputPerDay: Number(w.days) > 0 ? accepted / Number(w.days) : null,
         secondsPerTask: Number(w.submitted) > 0 ? Number(w.active) / Number(w.submitted) : null,
         costCents,
@@ -183,7 +187,7 @@ export async function campaignAgreement(services: Services, campaignId: string):
   const rows = await services.prisma.$queryRaw<LabelRow[]>`
     SELECT an."taskId", an."userId", an.data, NULL::jsonb AS consensus, t."frameIndex", ast.kind::text AS "assetKind", ast.metadata AS "assetMetadata"
     FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId" LEFT JOIN "Asset" ast ON ast.id = t."assetId"
-    WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`;
+    WHERE t."campaignId" = ${campaignId}::uuid AND t."goldItemId" IS NULL AND an.submitted AND a.status = 'SUBMITTED' AND a.round = t.round`;
   const tasks = new Set(rows.map((r) => r.taskId)).size;
   let sum = 0;
   let pairs = 0;

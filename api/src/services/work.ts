@@ -9,6 +9,8 @@ import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { nudgeBatch, nudgeTask } from './temporal.ts';
+import { noTaskError } from './queues.ts';
+import { claimGoldTask, scoreGoldAnswer } from './gold.ts';
 
 /** Gaps between heartbeats longer than this are idle time and do not count as active. */
 export const IDLE_GAP_SECONDS = 60;
@@ -24,13 +26,17 @@ export async function claimNextTask(services: Services, user: AuthUser, campaign
   // Prisma client (prepared by name, as Prisma's statements are), without Prisma's query layer.
   const pool = poolOf(services.prisma);
   if (!pool) throw new Error('claimNextTask needs a Prisma client made by createPrisma');
+  // A paused annotator is refused with the reason; a claim the gold rate makes a gold task is served (services/gold.ts).
+  const gold = await claimGoldTask(services, user, campaignId);
+  if (gold) return gold;
   const query = claimQuery(user.id, campaignId);
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
     const { rows } = await pool.query<ClaimRow>(query);
     // At most one row: the statement claims only when the annotator holds no active claim, and
     // Assignment_one_active_label_claim_key allows one active labelling claim per annotator.
     const [row] = rows;
-    if (!row) throw new DomainError('NO_TASK_AVAILABLE', 'no task matching your skills is waiting right now');
+    // Nothing claimable: only now is it worth asking why (paused, budget spent, caps reached), in words.
+    if (!row) throw await noTaskError(services, user.id, campaignId);
     if (row.outcome === 'claimed') return assignmentOf(row);
     // The database's unique indexes are the arbiter: a concurrent claim took this slot, or this
     // annotator's own parallel request won. Both are resolved by looking again (bounded).
@@ -60,6 +66,8 @@ function assignmentOf(row: ClaimRow): Assignment {
 }
 
 const CLAIM_ATTEMPTS = 5;
+/** The longest QA note kept (the console's text box allows as much). */
+const MAX_AUDIT_NOTES = 5_000;
 
 /**
  * The privacy gate, again in every claim: a task of an asset still waiting for (or refused by) a privacy officer
@@ -95,19 +103,22 @@ export function claimQuery(userId: string, campaignId: string | null): { name: s
  * already holds an active labelling claim it returns that claim (outcome held, or expired when its lease
  * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed), or
  * answers retry when a unique index refused the assignment because a concurrent claim won the slot.
+ * Gates: a member paused in a campaign, and a campaign whose budget is spent, get no labelling work there;
+ * a batch where the annotator reached the campaign's cap (capPerBatch labels, or capSharePerBatch of the
+ * batch's label slots) is skipped. Queue order: batch priority DESC, batch deadline ASC NULLS LAST, then
+ * task priority and age; a task the annotator skipped (released with a reason) is not offered again in its round.
  */
 export function claimSql(userId: string, campaignId: string | null): Prisma.Sql {
-  // The first task (in claim order) matching `where` that this annotator has not labelled in its current
-  // round, locked; tasks another claim holds are skipped. The three searches below differ only in `where`.
+  // The first task (in claim order) matching `where` that this annotator has not labelled (or skipped) in its
+  // current round, locked; tasks another claim holds are skipped. The three searches below differ only in `where`.
   const firstClaimable = (where: Prisma.Sql) => Prisma.sql`
       SELECT t.id, t.round, t."campaignId" AS campaign_id, t.priority, e.overlap, e.sla
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
       WHERE ${where}
+        AND t."batchId" IN (SELECT id FROM front_batches)
         AND ${PAST_PRIVACY_GATE}
-        AND NOT EXISTS (
-          SELECT 1 FROM "Assignment" a
-          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
-            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))
+        AND ${notLabelledBy(userId)}
+        AND NOT EXISTS (SELECT 1 FROM skipped s WHERE s.task_id = t.id AND s.round = t.round)
       ORDER BY t.priority DESC, t."createdAt", t.id
       LIMIT 1
       FOR UPDATE OF t SKIP LOCKED
@@ -119,22 +130,85 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a.kind IN ('LABEL', 'REWORK')
     ),
     eligible AS (
-      SELECT c.id AS campaign_id, c.overlap, c."claimSlaSeconds" AS sla,
+      SELECT c.id AS campaign_id, c.overlap, c."claimSlaSeconds" AS sla, c."capPerBatch" AS cap, c."capSharePerBatch" AS cap_share,
              COALESCE(MIN(us.level), (SELECT MAX(level) FROM "UserSkill" WHERE "userId" = ${userId}::uuid), 1) AS lvl
       FROM "Campaign" c
       LEFT JOIN "CampaignSkill" cs ON cs."campaignId" = c.id
       LEFT JOIN "UserSkill" us ON us."skillId" = cs."skillId" AND us."userId" = ${userId}::uuid
       WHERE c.status = 'ACTIVE' AND (${campaignId}::uuid IS NULL OR c.id = ${campaignId}::uuid)
-        -- Only campaigns that have the annotator on their staff (tenancy: services/tenancy.ts).
-        AND EXISTS (SELECT 1 FROM "CampaignMember" m WHERE m."campaignId" = c.id AND m."userId" = ${userId}::uuid AND 'ANNOTATOR' = ANY(m.roles))
+        -- A campaign whose spend reached its budget gives no labelling claims until finance raises it.
+        AND c."budgetBlockedAt" IS NULL
+        -- Only campaigns that have the annotator on their staff (tenancy: services/tenancy.ts), and not paused there.
+        AND EXISTS (SELECT 1 FROM "CampaignMember" m
+                    WHERE m."campaignId" = c.id AND m."userId" = ${userId}::uuid AND 'ANNOTATOR' = ANY(m.roles) AND m."pausedAt" IS NULL)
         AND NOT EXISTS (SELECT 1 FROM held)
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
     ),
+    -- Tasks this annotator skipped (released with a reason): not offered to them again in that round. Read
+    -- once through the annotator's own assignments, not probed per task.
+    skipped AS (
+      SELECT a."taskId" AS task_id, a.round
+      FROM "Assignment" a
+      WHERE EXISTS (SELECT 1 FROM eligible)
+        AND a."userId" = ${userId}::uuid AND a.status = 'RELEASED' AND a."releaseReason" IS NOT NULL AND a.kind IN ('LABEL', 'REWORK')
+    ),
+    -- Caps per annotator per batch. The annotator's labels (active or submitted, every round; gold tasks aside) per batch, read
+    -- through their own assignments and only in campaigns that set a cap: the one-time filter keeps this
+    -- scan away from every claim of a campaign without caps.
+    own_labels AS (
+      SELECT t."batchId" AS batch_id, t."campaignId" AS campaign_id, count(*) AS n
+      FROM "Assignment" a JOIN "Task" t ON t.id = a."taskId"
+      WHERE EXISTS (SELECT 1 FROM eligible WHERE cap IS NOT NULL OR cap_share IS NOT NULL)
+        AND a."userId" = ${userId}::uuid AND a.status IN ('ACTIVE', 'SUBMITTED') AND a.kind IN ('LABEL', 'REWORK') AND t."goldItemId" IS NULL
+        AND t."campaignId" IN (SELECT campaign_id FROM eligible WHERE cap IS NOT NULL OR cap_share IS NOT NULL)
+      GROUP BY t."batchId", t."campaignId"
+    ),
+    -- A batch is at the share cap when share x its label slots (tasks x overlap) leaves no room for one more
+    -- label, i.e. it has fewer than 'need' tasks: they are counted only up to 'need', so a large batch costs
+    -- no more than a small one. Numeric, not float, so that a share like 0.1 is exact.
+    capped AS (
+      SELECT l.batch_id
+      FROM own_labels l JOIN eligible e ON e.campaign_id = l.campaign_id
+      CROSS JOIN LATERAL (SELECT ceil((l.n + 1)::numeric / (COALESCE(e.cap_share, 1)::numeric * e.overlap))::bigint AS need) s
+      WHERE l.n >= e.cap
+         OR CASE WHEN e.cap_share IS NULL THEN false
+                 ELSE (SELECT count(*) FROM (SELECT 1 FROM "Task" bt WHERE bt."batchId" = l.batch_id AND bt.status <> 'EXCLUDED' LIMIT s.need) x) < s.need END
+    ),
+    -- Batches of the eligible campaigns still running, but those where the annotator is at the cap.
+    queued AS (
+      SELECT b.id, b.priority, b.deadline, e.lvl
+      FROM "Batch" b JOIN eligible e ON e.campaign_id = b."campaignId"
+      WHERE EXISTS (SELECT 1 FROM eligible) AND b.status NOT IN ('ACCEPTED', 'FAILED') AND b.id NOT IN (SELECT batch_id FROM capped)
+    ),
+    -- The front of the queue across batches: the first (batch priority DESC, deadline ASC NULLS LAST) that has
+    -- a task this annotator may take, found by probing each batch's open tasks; when every batch queued shares
+    -- one priority and deadline (the usual case) there is nothing to choose and nothing is probed.
+    front AS (
+      SELECT q.priority, q.deadline
+      FROM queued q
+      WHERE CASE WHEN (SELECT count(*) FROM (SELECT DISTINCT priority, deadline FROM queued) k) = 1 THEN true
+                 ELSE EXISTS (
+                   SELECT 1 FROM "Task" t
+                   WHERE t."batchId" = q.id AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."requiredLevel" <= q.lvl
+                     AND ${PAST_PRIVACY_GATE}
+                     AND ${notLabelledBy(userId)}
+                     AND NOT EXISTS (SELECT 1 FROM skipped s WHERE s.task_id = t.id AND s.round = t.round)) END
+      ORDER BY q.priority DESC, q.deadline ASC NULLS LAST
+      LIMIT 1
+    ),
+    -- The searches below walk the claim indexes (task priority, age) and keep the front batches' tasks. With one
+    -- priority and deadline everywhere that is the plan it always was; when batches differ, a walk for an untouched
+    -- task also steps over the open tasks of other batches that come first in age (an index led by batchId, not
+    -- there yet, would spare it).
+    front_batches AS (
+      SELECT q.id FROM queued q JOIN front f ON f.priority = q.priority AND f.deadline IS NOT DISTINCT FROM q.deadline
+    ),
     -- Every scan of tasks below is skipped outright when there is no eligible campaign (the annotator holds
     -- a claim, or lacks the skills): the join with an empty list would otherwise read every queued task.
-    -- Claim order: higher priority first; within a priority, tasks in progress (a slot of this round taken)
-    -- before untouched ones, so that started tasks reach their N labels first; then oldest first.
+    -- Claim order within the front batches: higher task priority first; within a priority, tasks in progress
+    -- (a slot of this round taken) before untouched ones, so that started tasks reach their N labels first;
+    -- then oldest first.
     -- Tasks in progress: only the first STARTED_WINDOW this annotator may take are looked through. An
     -- annotator far ahead of the others has labelled many of them and waits for the others' labels;
     -- looking through all of them would make each of its claims slower the further ahead it is.
@@ -143,6 +217,7 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
       FROM "Task" t JOIN eligible e ON e.campaign_id = t."campaignId"
       WHERE EXISTS (SELECT 1 FROM eligible)
         AND t.status = 'OPEN' AND t."openSlots" > 0 AND t."openSlots" < t.slots AND t."requiredLevel" <= e.lvl
+        AND t."batchId" IN (SELECT id FROM front_batches)
       ORDER BY t.priority DESC, t."createdAt", t.id
       LIMIT ${Prisma.raw(String(STARTED_WINDOW))}
     ),
@@ -211,6 +286,14 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
     FROM slot WHERE slot.slot IS NOT NULL AND NOT EXISTS (SELECT 1 FROM claimed)`;
 }
 
+/** No live label of `userId` on task t in its current round (the double-blind slot check, by the partial unique index). */
+function notLabelledBy(userId: string): Prisma.Sql {
+  return Prisma.sql`NOT EXISTS (
+          SELECT 1 FROM "Assignment" a
+          WHERE a."taskId" = t.id AND a."userId" = ${userId}::uuid AND a.round = t.round
+            AND a.kind IN ('LABEL', 'REWORK') AND a.status IN ('ACTIVE', 'SUBMITTED'))`;
+}
+
 /**
  * Every column of "Assignment", in Prisma's names and types: uuid and enum columns as text, timestamps as
  * timestamptz. Kept equal
@@ -230,6 +313,8 @@ export const ASSIGNMENT_COLUMNS: ReadonlyArray<readonly [name: string, type: Col
   ['lastHeartbeatAt', 'timestamp'],
   ['submittedAt', 'timestamp'],
   ['activeSeconds', 'int'],
+  ['releaseReason', 'text'],
+  ['releasedAt', 'timestamp'],
 ];
 
 /**
@@ -254,7 +339,7 @@ const LABELLING: readonly WorkKind[] = ['LABEL', 'REWORK'];
  * (its existence is not the caller's business); an assignment of another kind is refused, so a review
  * slot can never take a label (which would leave the task IN_REVIEW for good) and a label slot never a review.
  */
-async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string, kinds: readonly WorkKind[]): Promise<Assignment> {
+export async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser, assignmentId: string, kinds: readonly WorkKind[]): Promise<Assignment> {
   const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Assignment" WHERE id = ${assignmentId}::uuid FOR UPDATE`;
   const assignment = row ? await tx.assignment.findUnique({ where: { id: assignmentId } }) : null;
   if (!assignment || assignment.userId !== user.id) throw new NotFoundError(`assignment ${assignmentId}`);
@@ -270,7 +355,7 @@ async function ownActiveAssignment(tx: Prisma.TransactionClient, user: AuthUser,
 }
 
 /** Labelling needs the annotator role at the time of the write, not only at the claim. */
-function assertAnnotator(user: AuthUser): void {
+export function assertAnnotator(user: AuthUser): void {
   if (!user.roles.includes('ANNOTATOR')) throw new ForbiddenError('only annotators label tasks');
 }
 
@@ -363,8 +448,10 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     });
     const task = await tx.task.findUniqueOrThrow({
       where: { id: a.taskId },
-      select: { id: true, batchId: true, campaignId: true, round: true, campaign: { select: { overlap: true } } },
+      select: { id: true, batchId: true, campaignId: true, round: true, goldItemId: true, campaign: { select: { overlap: true } } },
     });
+    // A gold task is scored now against its known answer; it has no task workflow (services/gold.ts).
+    if (task.goldItemId) await scoreGoldAnswer(tx, user, { taskId: task.id, goldItemId: task.goldItemId, assignmentId: a.id, label: value });
     const submitted = await tx.assignment.count({ where: { taskId: task.id, round: a.round, kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' } });
     if (submitted >= task.campaign.overlap) await tx.task.updateMany({ where: { id: task.id, status: 'OPEN' }, data: { status: 'LABELED' } });
     await recordPayable(tx, {
@@ -372,6 +459,7 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
       batchId: task.batchId,
       taskId: task.id,
       userId: user.id,
+      assignmentId: a.id,
       kind: a.kind === 'REWORK' ? 'REWORK' : 'LABEL',
       idempotencyKey: `label:${a.id}`,
     });
@@ -382,9 +470,9 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
       entityId: task.id,
       data: { assignmentId: a.id, round: a.round, slot: a.slot, version: annotation.version },
     });
-    return { annotationId: annotation.id, taskId: task.id, round: a.round };
+    return { annotationId: annotation.id, taskId: task.id, round: a.round, gold: task.goldItemId !== null };
   });
-  await nudgeTask(services, result.taskId, result.round);
+  if (!result.gold) await nudgeTask(services, result.taskId, result.round);
   return result.annotationId;
 }
 
@@ -478,7 +566,15 @@ export async function submitReview(
     });
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { status: 'SUBMITTED', submittedAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
-    await recordPayable(tx, { campaignId: task.campaignId, batchId: task.batchId, taskId: task.id, userId: user.id, kind: 'REVIEW', idempotencyKey: `review:${a.id}` });
+    await recordPayable(tx, {
+      campaignId: task.campaignId,
+      batchId: task.batchId,
+      taskId: task.id,
+      userId: user.id,
+      assignmentId: a.id,
+      kind: 'REVIEW',
+      idempotencyKey: `review:${a.id}`,
+    });
     await appendAudit(tx, { actorId: user.id, action: 'review.submitted', entityType: 'Task', entityId: task.id, data: { round: a.round, decision: review.decision } });
     return { reviewId: review.id, taskId: task.id, round: a.round };
   });
@@ -486,20 +582,45 @@ export async function submitReview(
   return result.reviewId;
 }
 
-/** A QA auditor's verdict on a sampled task; giving the same verdict again is a no-op. */
+/**
+ * A QA auditor's verdict on a sampled task; giving the same verdict again is a no-op. A failure needs a note: it is
+ * what the reworking annotator reads. The auditor may change their own verdict (an undo) until the round's lot is
+ * decided: the batch row is locked here and by decideLot, so a change and the decision never interleave.
+ */
 export async function submitAuditVerdict(services: Services, user: AuthUser, input: { auditId: string; verdict: 'PASS' | 'FAIL'; notes?: string | null }): Promise<string> {
+  const notes = (input.notes ?? '').trim();
+  if (notes.length > MAX_AUDIT_NOTES) throw new InvalidInputError(`audit notes may have at most ${MAX_AUDIT_NOTES} characters`);
+  if (input.verdict === 'FAIL' && notes === '') throw new InvalidInputError('a failed audit needs a note saying what is wrong: the annotator who reworks the task reads it');
   const result = await services.prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "QaAudit" WHERE id = ${input.auditId}::uuid FOR UPDATE`;
+    const [row] = await tx.$queryRaw<Array<{ id: string; batchId: string }>>`SELECT id, "batchId" FROM "QaAudit" WHERE id = ${input.auditId}::uuid`;
     if (!row) throw new NotFoundError(`audit ${input.auditId}`);
-    const audit = await tx.qaAudit.findUniqueOrThrow({ where: { id: input.auditId }, include: { batch: { select: { campaignId: true, qaRound: true, stage: true } } } });
-    if (audit.verdict) {
-      if (audit.verdict === input.verdict && audit.auditorId === user.id) return { auditId: audit.id, batchId: audit.batchId, changed: false };
-      throw new DomainError('CONFLICT', `this task already has the verdict ${audit.verdict}`);
+    await tx.$queryRaw`SELECT id FROM "Batch" WHERE id = ${row.batchId}::uuid FOR UPDATE`;
+    await tx.$queryRaw`SELECT id FROM "QaAudit" WHERE id = ${input.auditId}::uuid FOR UPDATE`;
+    const audit = await tx.qaAudit.findUniqueOrThrow({
+      where: { id: input.auditId },
+      include: { batch: { select: { campaignId: true, qaRound: true, stage: true, qaHistory: true } } },
+    });
+    const previous = audit.verdict;
+    if (previous) {
+      if (audit.auditorId !== user.id) throw new DomainError('CONFLICT', `another auditor already judged this task (${previous})`);
+      if (previous === input.verdict && audit.notes === notes) return { auditId: audit.id, batchId: audit.batchId, changed: false };
     }
-    if (audit.qaRound !== audit.batch.qaRound || audit.batch.stage !== 'QA') throw new DomainError('CONFLICT', 'this QA round is closed');
+    const history = Array.isArray(audit.batch.qaHistory) ? (audit.batch.qaHistory as Array<{ qaRound?: number; decision?: string }>) : [];
+    const decided = history.some((h) => h.qaRound === audit.qaRound && h.decision !== undefined);
+    if (audit.qaRound !== audit.batch.qaRound || audit.batch.stage !== 'QA' || decided) throw new DomainError('CONFLICT', 'this QA round is closed: its lot has been decided');
     const labelled = await tx.assignment.count({ where: { taskId: audit.taskId, userId: user.id } });
     if (labelled > 0) throw new ForbiddenError('you worked on this task; another auditor must judge it');
-    await tx.qaAudit.update({ where: { id: audit.id }, data: { verdict: input.verdict, notes: input.notes ?? '', auditorId: user.id, auditedAt: new Date() } });
+    await tx.qaAudit.update({ where: { id: audit.id }, data: { verdict: input.verdict, notes, auditorId: user.id, auditedAt: new Date() } });
+    if (previous) {
+      await appendAudit(tx, {
+        actorId: user.id,
+        action: 'qa.verdict-changed',
+        entityType: 'Task',
+        entityId: audit.taskId,
+        data: { qaRound: audit.qaRound, from: previous, to: input.verdict },
+      });
+      return { auditId: audit.id, batchId: audit.batchId, changed: true };
+    }
     await recordPayable(tx, {
       campaignId: audit.batch.campaignId,
       batchId: audit.batchId,

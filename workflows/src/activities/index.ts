@@ -10,6 +10,7 @@ import { recordPayable } from '../services/ledger.ts';
 import { drawSpotCheckSample, spotCheckPlan } from '../lifecycle/spot-check.ts';
 import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
 import { campaignConsensus, CrowdModels } from '../lifecycle/crowd.ts';
+import { sweepStageSlas } from '../lifecycle/stage-sla.ts';
 import { clopperPearsonInterval, wilsonInterval } from '../quality/index.ts';
 import { runExport } from '../export/run.ts';
 import { standardFormatFor } from '../export/registry.ts';
@@ -19,6 +20,8 @@ import { applyPrivacyBoxes, applyPrivacyDecisions, preparePrivacyReview, type Ap
 import type { TextDetector } from '../media/index.ts';
 import {
   STALLED_TASK_SECONDS,
+  batchNudge,
+  batchWorkflowId,
   taskChanged,
   taskWorkflowId,
   type BatchCounts,
@@ -119,6 +122,17 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
   const stalledNudgedAt = new Map<string, number>();
   /** When each batch was last swept for stalled tasks by this worker. */
   const sweptAt = new Map<string, number>();
+  /** When each batch's stage SLAs (lifecycle/stage-sla.ts) were last checked by this worker. */
+  const slaSweptAt = new Map<string, number>();
+
+  /** Stage SLAs of a batch, from its periodic progress reads (labelling and QA alike), at most once per STALLED_SWEEP_MS. */
+  async function checkStageSlas(batchId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (slaSweptAt.get(batchId) ?? 0) < STALLED_SWEEP_MS) return;
+    slaSweptAt.set(batchId, now);
+    const swept = await sweepStageSlas(prisma, batchId);
+    if (swept.reviewBreaches + swept.qaBreaches + swept.reviewClaimsReleased > 0) log.warn('stage SLAs', { batchId, ...swept });
+  }
 
   /**
    * Signals the workflows of task rounds whose labels (or review) are all stored but that have not moved
@@ -162,6 +176,19 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
     }
     if (nudged > 0) log.warn('nudged stalled tasks (their signals were lost)', { batchId, tasks: nudged });
     return nudged;
+  }
+
+  /**
+   * Wakes a batch's workflow: a hint, since the batch re-reads the database. A batch not running (finished, or
+   * not started by a workflow, as in some tests) has nothing to wake; any other failure is left to the batch's
+   * idle re-check rather than failing the step that already committed.
+   */
+  async function nudgeBatchWorkflow(batchId: string): Promise<void> {
+    try {
+      await temporal.workflow.getHandle(batchWorkflowId(batchId)).signal(batchNudge);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) log.warn('batch nudge failed; the batch re-checks on its own', { batchId, error: (error as Error).name });
+    }
   }
 
   /**
@@ -348,6 +375,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       ]);
       const count = (s: string) => Number(byStatus.find((b) => b.status === s)?.n ?? 0);
       const stalledNudged = count('OPEN') + count('LABELED') + count('IN_REVIEW') > 0 ? await nudgeStalledTasks(input.batchId) : 0;
+      if (count('IN_REVIEW') > 0) await checkStageSlas(input.batchId);
       return {
         total: byStatus.reduce((s, b) => s + Number(b.n), 0),
         pending: count('PENDING'),
@@ -373,10 +401,12 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       if (peek && peek.round === input.round && (peek.status === 'OPEN' || peek.status === 'PENDING') && Number(peek.submitted) < peek.overlap) {
         return { stage: 'LABELING', submitted: Number(peek.submitted), agreement: null, superseded: false };
       }
-      return prisma.$transaction(async (tx) => {
+      let batchId: string | null = null;
+      const step = await prisma.$transaction(async (tx): Promise<{ stage: TaskStageName; submitted: number; agreement: number | null; superseded: boolean }> => {
         const [task] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Task" WHERE id = ${input.taskId}::uuid FOR UPDATE`;
         if (!task) throw new Error(`task ${input.taskId} does not exist`);
         const t = await tx.task.findUniqueOrThrow({ where: { id: input.taskId }, include: { campaign: true, asset: { select: { kind: true, metadata: true } } } });
+        batchId = t.batchId;
         if (t.round !== input.round) return { stage: 'ACCEPTED', submitted: 0, agreement: t.agreement, superseded: true };
         const labels = await submittedLabels(tx, t.id, t.round);
         if (t.status === 'ACCEPTED') return { stage: 'ACCEPTED', submitted: labels.length, agreement: t.agreement, superseded: false };
@@ -427,6 +457,10 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         await appendAudit(tx, { action: 'task.review-required', entityType: 'Task', entityId: t.id, data: { round: t.round, agreement, reason: score.code } });
         return { stage: 'REVIEW', submitted: labels.length, agreement, superseded: false };
       });
+      // The batch waits on events, not on a clock: an accepted task wakes it (after the commit, so its read
+      // sees the task accepted). A retry of this activity nudges again, which is harmless.
+      if (step.stage === 'ACCEPTED' && !step.superseded && batchId) await nudgeBatchWorkflow(batchId);
+      return step;
     },
 
     /** Draws the round's seeded, stratified spot-check sample; a re-run finds the drawn sample. */
@@ -472,26 +506,31 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
       const [row] = await prisma.$queryRaw<Array<{ sampled: bigint; audited: bigint; failed: bigint }>>`
         SELECT count(*)::bigint AS sampled, count(verdict)::bigint AS audited, count(*) FILTER (WHERE verdict = 'FAIL')::bigint AS failed
         FROM "QaAudit" WHERE "batchId" = ${input.batchId}::uuid AND "qaRound" = ${input.qaRound}`;
+      if (Number(row?.audited ?? 0) < Number(row?.sampled ?? 0)) await checkStageSlas(input.batchId);
       return { sampled: Number(row?.sampled ?? 0), audited: Number(row?.audited ?? 0), failed: Number(row?.failed ?? 0) };
     },
 
     /** Accepts the lot when failures stay within the plan's acceptance number; otherwise names the tasks to rework. */
     async decideLot(input: { batchId: string; qaRound: number }): Promise<{ accepted: boolean; reworkTaskIds: string[] }> {
-      const { batch } = await loadCampaignForBatch(input.batchId);
-      const failedAudits = await prisma.qaAudit.findMany({
-        where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' },
-        select: { taskId: true },
-        orderBy: { taskId: 'asc' },
-      });
-      const auditedCount = await prisma.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: { not: null } } });
-      const history = Array.isArray(batch.qaHistory) ? (batch.qaHistory as Array<{ qaRound?: number; plan?: { acceptNumber?: number }; decision?: string }>) : [];
-      const entry = history.find((h) => h.qaRound === input.qaRound);
-      const acceptNumber = entry?.plan?.acceptNumber ?? 0;
-      const accepted = failedAudits.length <= acceptNumber;
-      // Accepted lots still fix the failures found; rejected lots rework them before the next round.
-      const reworkTaskIds = accepted ? [] : failedAudits.map((a) => a.taskId);
-      if (entry?.decision === undefined) {
-        await prisma.$transaction(async (tx) => {
+      // The batch row is locked while the verdicts are read and the decision written: an auditor's change of
+      // verdict (submitAuditVerdict locks the same row) lands wholly before the decision or is refused after it.
+      return prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Batch" WHERE id = ${input.batchId}::uuid FOR UPDATE`;
+        const batch = await tx.batch.findUniqueOrThrow({ where: { id: input.batchId }, select: { id: true, qaHistory: true } });
+        const failedAudits = await tx.qaAudit.findMany({
+          where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' },
+          select: { taskId: true },
+          orderBy: { taskId: 'asc' },
+        });
+        const auditedCount = await tx.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: { not: null } } });
+        const history = Array.isArray(batch.qaHistory) ? (batch.qaHistory as Array<{ qaRound?: number; plan?: { acceptNumber?: number }; decision?: string }>) : [];
+        const entry = history.find((h) => h.qaRound === input.qaRound);
+        const acceptNumber = entry?.plan?.acceptNumber ?? 0;
+        // A retry after the decision was recorded answers with that decision (verdicts cannot change after it).
+        const accepted = entry?.decision !== undefined ? entry.decision === 'accepted' : failedAudits.length <= acceptNumber;
+        // Accepted lots still fix the failures found; rejected lots rework them before the next round.
+        const reworkTaskIds = accepted ? [] : failedAudits.map((a) => a.taskId);
+        if (entry?.decision === undefined) {
           // The lot's error rate as an auditor would state it: point estimate with 95 % intervals.
           const estimate =
             auditedCount > 0
@@ -511,9 +550,9 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
             entityId: batch.id,
             data: { qaRound: input.qaRound, failed: failedAudits.length, acceptNumber },
           });
-        });
-      }
-      return { accepted, reworkTaskIds };
+        }
+        return { accepted, reworkTaskIds };
+      });
     },
 
     /** Sends failed tasks back for a new round of blind labels; their old labels stay on record. */

@@ -87,6 +87,12 @@ export const qaSettingsSchema = z.object({
   minPerStratum: z.number().int().min(0).default(1),
   seed: z.string().min(1).default('suture'),
   consensus: consensusSettingSchema.optional(),
+  /**
+   * Who pays for rework after a failed QA audit: PAID (every rework label is paid at the REWORK rate, the default)
+   * or UNPAID_OWN_FAILURE (a rework label of a task is unpaid, recorded at 0, when its annotator labelled the same
+   * task in an earlier round and the task failed a QA audit: fixing one's own failed work is not paid twice).
+   */
+  reworkPay: z.enum(['PAID', 'UNPAID_OWN_FAILURE']).optional(),
 });
 export type QaSettings = z.infer<typeof qaSettingsSchema>;
 

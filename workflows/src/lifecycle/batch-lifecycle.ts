@@ -1,7 +1,9 @@
 // One batch's lifecycle: ingest -> pre-label -> labelling (task workflows) -> spot-check -> accept or rework.
 // History stays bounded: tasks run in their own workflows started by an activity, the batch follows
 // progress through counts read from PostgreSQL, and continues as new before its history grows large.
-// Nothing in this history grows with the number of tasks: only polls and nudges add events.
+// The batch wakes on events: an accepted task (advanceTask), a QA verdict and a privacy decision nudge it, the
+// earliest claim lease sets its timer, and an idle re-check (pollSeconds, a minute by default) only backs up lost
+// nudges. Its history grows with what happens, never with the time spent waiting or the number of tasks.
 import { condition, continueAsNew, log, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/index.ts';
 import { BATCH_HISTORY_BUDGET, batchNudge, batchState, type BatchLifecycleInput, type BatchLifecycleState, type BatchStageName } from './definitions.ts';

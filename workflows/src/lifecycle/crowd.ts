@@ -46,12 +46,12 @@ export function fitsCrowdModel(schema: LabelSchema): boolean {
   return schema.geometry === 'classification' && !schema.multiLabel && schema.classes.length >= 2;
 }
 
-/** Every submitted class of the campaign's current rounds (labels outside the schema's classes left out). */
+/** Every submitted class of the campaign's current rounds (labels outside the schema's classes, and gold tasks' answers, left out). */
 export async function campaignAnswers(db: Reader, campaignId: string, schema: LabelSchema): Promise<CrowdAnswer[]> {
   const rows = await db.$queryRaw<Array<{ taskId: string; userId: string; label: string | null }>>`
     SELECT an."taskId"::text AS "taskId", an."userId"::text AS "userId", an.data->>'label' AS label
     FROM "Annotation" an JOIN "Assignment" a ON a.id = an."assignmentId" JOIN "Task" t ON t.id = an."taskId"
-    WHERE t."campaignId" = ${campaignId}::uuid AND an.submitted AND a.status = 'SUBMITTED' AND a.kind IN ('LABEL', 'REWORK') AND a.round = t.round
+    WHERE t."campaignId" = ${campaignId}::uuid AND t."goldItemId" IS NULL AND an.submitted AND a.status = 'SUBMITTED' AND a.kind IN ('LABEL', 'REWORK') AND a.round = t.round
     ORDER BY an."taskId", an."userId", an.id`;
   const known = new Set(schema.classes.map((c) => c.key));
   return rows.filter((r) => r.label !== null && known.has(r.label)).map((r) => ({ task: r.taskId, annotator: r.userId, label: r.label! }));

@@ -26,7 +26,7 @@ export type BatchStageName = 'INGEST' | 'PRELABEL' | 'LABELING' | 'QA' | 'REWORK
 
 export interface BatchLifecycleInput {
   batchId: string;
-  /** How often the batch re-reads progress when nothing nudges it (seconds). */
+  /** How often the batch re-reads progress when nothing nudged it (seconds): a backstop for lost nudges. */
   pollSeconds?: number;
   /** The most events one run may hold: it continues as new before reaching this (default BATCH_HISTORY_BUDGET). */
   historyBudget?: number;

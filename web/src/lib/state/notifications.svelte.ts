@@ -30,6 +30,11 @@ class NotificationManager {
   dismiss(id: number): void {
     this.#items = this.#items.filter((n) => n.id !== id);
   }
+
+  /** Takes back the toasts starting with `prefix`: an error the user has since fixed should not stay on screen. */
+  dismissStartingWith(prefix: string): void {
+    this.#items = this.#items.filter((n) => !n.text.startsWith(prefix));
+  }
 }
 
 export const notifications = new NotificationManager();

@@ -1,27 +1,28 @@
 import { redirect } from '@sveltejs/kit';
 import { DOMAIN_ERROR_FIELDS, gql } from '$lib/api';
 import { failLoad } from '$lib/errors';
+import { FINANCE_FIELDS, RATE_FIELDS, RUN_FIELDS, type CampaignFinance, type PayoutRun, type PayRate } from '$lib/finance';
 import { routes } from '$lib/routes';
-import type { CampaignStatus, CostReport, DomainErrorResult, LedgerEntry } from '$lib/types';
+import type { CampaignStatus, DomainErrorResult } from '$lib/types';
 import type { PageLoad } from './$types';
 
-const CAMPAIGNS = /* GraphQL */ `query FinanceCampaigns { campaigns { id name status } }`;
+const CAMPAIGNS = /* GraphQL */ `query FinanceCampaigns { campaigns { id name status } me { id } users { id name roles } payoutRuns(take: 50) { ${RUN_FIELDS} } }`;
 const REPORT = /* GraphQL */ `
-  query CostReport($id: ID!) {
-    costReport(campaignId: $id) {
-      ${DOMAIN_ERROR_FIELDS}
-      ... on CostReport { totalCents acceptedLabels costPerAcceptedLabelCents budgetCents byKind { kind cents entries } }
-    }
-    ledger(campaignId: $id, take: 50) { id kind amountCents currency createdAt user { name } }
-    campaign(id: $id) { id name batches { id progress { total accepted } } }
+  query CampaignFinance($id: ID!) {
+    campaignFinance(campaignId: $id) { ${DOMAIN_ERROR_FIELDS} ... on CampaignFinance { ${FINANCE_FIELDS} } }
+    payRates(campaignId: $id) { ${RATE_FIELDS} }
   }
 `;
 
-type Campaigns = { campaigns: Array<{ id: string; name: string; status: CampaignStatus }> };
+type Campaigns = {
+  campaigns: Array<{ id: string; name: string; status: CampaignStatus }>;
+  me: { id: string };
+  users: Array<{ id: string; name: string; roles: string[] }>;
+  payoutRuns: PayoutRun[];
+};
 type Report = {
-  costReport: ({ __typename: 'CostReport' } & CostReport) | DomainErrorResult;
-  ledger: LedgerEntry[];
-  campaign: { id: string; name: string; batches: Array<{ id: string; progress: { total: number; accepted: number } }> } | null;
+  campaignFinance: ({ __typename: 'CampaignFinance' } & CampaignFinance) | DomainErrorResult;
+  payRates: PayRate[];
 };
 
 export const load = (async ({ fetch, url }) => {
@@ -34,9 +35,12 @@ export const load = (async ({ fetch, url }) => {
   if (!selected && first) redirect(307, routes.finance.report(first.id));
   return {
     campaigns: campaigns.campaigns,
+    me: campaigns.me.id,
+    runs: campaigns.payoutRuns,
     selected,
-    report: report?.costReport ?? null,
-    ledger: report?.ledger ?? [],
-    tasks: report?.campaign?.batches.reduce((sum, b) => sum + b.progress.total, 0) ?? 0,
+    finance: report?.campaignFinance ?? null,
+    rates: report?.payRates ?? [],
+    /** People a rate can be set for: the organisation's labellers, experts and auditors. */
+    payees: campaigns.users.filter((u) => u.roles.some((r) => r === 'ANNOTATOR' || r === 'EXPERT' || r === 'QA_AUDITOR')).map(({ id, name }) => ({ id, name })),
   };
 }) satisfies PageLoad;
