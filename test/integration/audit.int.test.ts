@@ -114,8 +114,10 @@ describe('the application role', () => {
   });
 
   it('TRUNCATE is refused even to the owner, by the statement triggers', async () => {
+    // CASCADE, because payout items reference ledger entries (a plain TRUNCATE of a referenced
+    // table stops at the foreign key before any trigger fires); the triggers refuse it all the same.
     for (const table of ['AuditEvent', 'AuditSeal', 'LedgerEntry']) {
-      await expect(f.owner.query(`TRUNCATE "${table}"`)).rejects.toThrow(/append-only: TRUNCATE is not allowed/);
+      await expect(f.owner.query(`TRUNCATE "${table}" CASCADE`)).rejects.toThrow(/append-only: TRUNCATE is not allowed/);
     }
     // Row triggers (the ledger is empty here: a DELETE of no rows fires nothing).
     for (const table of ['AuditEvent', 'AuditSeal']) await expect(f.owner.query(`DELETE FROM "${table}"`)).rejects.toThrow(/append-only: DELETE is not allowed/);

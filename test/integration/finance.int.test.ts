@@ -276,6 +276,73 @@ describe('finance: rates, budgets, payout runs', () => {
     expect((await unpaidByPerson()).size).toBe(0);
   });
 
+  it('adds the quality bonus to the ledger and the run for people whose gold accuracy earns it, and to no one else', async () => {
+    const SET_BONUS = `mutation($c: ID!, $p: Int, $a: Float!) { setCampaignQualityBonus(campaignId: $c, percent: $p, minAccuracy: $a) {
+      ... on CampaignFinance { qualityBonusPercent qualityBonusMinAccuracy } ... on DomainError { code message } } }`;
+    const refused = (await gql<{ setCampaignQualityBonus: Outcome }>(stack.apiUrl, fin1.token, SET_BONUS, { c: campaignId, p: 250, a: 0.8 })).setCampaignQualityBonus;
+    expect(refused.code).toBe('INVALID_INPUT');
+    await expect(gql(stack.apiUrl, ops.token, SET_BONUS, { c: campaignId, p: 10, a: 0.8 })).rejects.toThrow(/your role does not allow this/);
+    const set = (await gql<{ setCampaignQualityBonus: { qualityBonusPercent: number } }>(stack.apiUrl, fin1.token, SET_BONUS, { c: campaignId, p: 15, a: 0.8 }))
+      .setCampaignQualityBonus;
+    expect(set.qualityBonusPercent).toBe(15);
+    // Gold answers as the gold scorer records them: Ann 9 of 10 right (0.9, earns), Ben 7 of 10 (0.7, does not);
+    // a third annotator with too few answers would earn nothing either way.
+    const task = await owner.task.findFirstOrThrow({ where: { campaignId } });
+    const gold = await owner.goldItem.create({ data: { campaignId, assetId: task.assetId!, answer: boxes(1) } });
+    for (const [who, right] of [
+      [ann1, 9],
+      [ann2, 7],
+    ] as const) {
+      await owner.goldResult.createMany({
+        data: Array.from({ length: 10 }, (_, i) => ({
+          goldItemId: gold.id,
+          taskId: task.id,
+          assignmentId: crypto.randomUUID(),
+          userId: who.id,
+          campaignId,
+          score: i < right ? 1 : 0,
+          correct: i < right,
+          createdAt: new Date(Date.now() - 60_000),
+        })),
+      });
+    }
+    // Labelling pay since the last run (as the lifecycle records it; the tasks of this campaign are all labelled by now).
+    for (const [who, cents] of [
+      [ann1, 37],
+      [ann2, 41],
+    ] as const) {
+      await owner.ledgerEntry.create({
+        data: { campaignId, taskId: task.id, userId: who.id, kind: 'LABEL', amountCents: cents, currency: 'USD', idempotencyKey: `bonus-test:${who.id}` },
+      });
+    }
+    const owed = await unpaidByPerson();
+    const labelPay = await owner.$queryRaw<Array<{ cents: bigint }>>`
+      SELECT coalesce(sum("amountCents"), 0)::bigint AS cents FROM "LedgerEntry" l
+      WHERE "userId" = ${ann1.id}::uuid AND "campaignId" = ${campaignId}::uuid AND kind IN ('LABEL', 'REWORK')
+        AND NOT EXISTS (SELECT 1 FROM "PayoutItem" p WHERE p."ledgerEntryId" = l.id)`;
+    const expectedBonus = Math.floor((Number(labelPay[0]!.cents) * 15 + 50) / 100);
+    expect(expectedBonus).toBeGreaterThan(0);
+    const run = (await gql<{ createPayoutRun: Run }>(stack.apiUrl, fin1.token, CREATE_RUN, { cur: 'USD' })).createPayoutRun;
+    const bonuses = await owner.ledgerEntry.findMany({ where: { kind: 'BONUS' } });
+    expect(bonuses.map((b) => [b.userId, b.amountCents, b.campaignId])).toEqual([[ann1.id, expectedBonus, campaignId]]);
+    expect(await owner.payoutItem.findUnique({ where: { ledgerEntryId: bonuses[0]!.id } })).toMatchObject({ payoutRunId: run.id });
+    const lines = new Map(run.lines!.map((l) => [l.userId, l.amountCents]));
+    expect(lines.get(ann1.id)).toBe(owed.get(ann1.id)!.cents + expectedBonus);
+    expect(lines.get(ann2.id)).toBe(owed.get(ann2.id)!.cents);
+    expect(run.totalCents).toBe([...lines.values()].reduce((a, b) => a + b, 0));
+    const audit = await owner.auditEvent.findFirstOrThrow({ where: { action: 'payout.created', entityId: run.id! } });
+    expect(audit.data).toMatchObject({ bonuses: 1 });
+    // The finance report shows the bonus as its own part of the cost.
+    const report = await gql<{ campaignFinance: { costPerAcceptedLabel: Array<{ component: string; cents: number }> } }>(
+      stack.apiUrl,
+      fin1.token,
+      `query($c: ID!) { campaignFinance(campaignId: $c) { ... on CampaignFinance { costPerAcceptedLabel { component cents } } } }`,
+      { c: campaignId },
+    );
+    expect(report.campaignFinance.costPerAcceptedLabel.find((p) => p.component === 'BONUS')?.cents).toBe(expectedBonus);
+    await gql(stack.apiUrl, fin1.token, SET_BONUS, { c: campaignId, p: null, a: 0.8 });
+  });
+
   it('is approved by a second finance person, once, and exports a CSV with amounts to the cent and safe cells', async () => {
     const own = (await gql<{ approvePayoutRun: Run }>(stack.apiUrl, fin1.token, APPROVE_RUN, { r: firstRunId })).approvePayoutRun;
     expect(own.code).toBe('FORBIDDEN');

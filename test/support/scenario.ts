@@ -81,12 +81,12 @@ export async function syntheticFrame(i: number): Promise<Buffer> {
 }
 
 /** Uploads through the presigned multipart flow: the bytes go to S3, never through GraphQL. */
-export async function uploadAsset(stack: Stack, ops: Person, campaignId: string, body: Buffer, contentType = 'image/png'): Promise<string> {
+export async function uploadAsset(stack: Stack, ops: Person, campaignId: string, body: Buffer, contentType = 'image/png', fileName: string | null = null): Promise<string> {
   const plan = await gql<{ requestAssetUpload: { assetId?: string; parts?: Array<{ partNumber: number; url: string }>; message?: string } }>(
     stack.apiUrl,
     ops.token,
-    `mutation($c: ID!, $t: String!, $s: Float!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ... on UploadPlan { assetId parts { partNumber url } } ... on DomainError { message } } }`,
-    { c: campaignId, t: contentType, s: body.length },
+    `mutation($c: ID!, $t: String!, $s: Float!, $n: String) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s, fileName: $n) { ... on UploadPlan { assetId parts { partNumber url } } ... on DomainError { message } } }`,
+    { c: campaignId, t: contentType, s: body.length, n: fileName },
   );
   const { assetId, parts } = plan.requestAssetUpload;
   if (!assetId || !parts) throw new Error(`upload plan refused: ${plan.requestAssetUpload.message}`);
@@ -178,7 +178,9 @@ export async function createCampaignWithBatch(
   const campaignId = created.createCampaign.id;
   if (!campaignId) throw new Error(`createCampaign: ${created.createCampaign.message}`);
   const assetIds: string[] = [];
-  for (let i = 0; i < options.tasks; i++) assetIds.push(await uploadAsset(stack, ops, campaignId, options.frames?.[i] ?? (await syntheticFrame(i))));
+  for (let i = 0; i < options.tasks; i++) {
+    assetIds.push(await uploadAsset(stack, ops, campaignId, options.frames?.[i] ?? (await syntheticFrame(i)), 'image/png', `frame-${String(i).padStart(3, '0')}.png`));
+  }
   const batch = await gql<{ createBatch: { id?: string; message?: string } }>(
     stack.apiUrl,
     ops.token,

@@ -6,7 +6,7 @@
 // Any size up to the API's limit (50 GiB): part URLs that would expire before a long upload reaches them
 // are signed afresh on the way.
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { uploadPartWithUrl, partRanges } from '@suture/workflows/media/ingest';
 import { NOT_SIGNED_IN, resolveAuth } from './session.ts';
 
@@ -120,11 +120,12 @@ export async function run(argv: string[]): Promise<number> {
       done = saved.parts;
     } else {
       // Float: GraphQL Int is 32-bit, and recordings run past 2 GiB.
-      plan = await call<Plan>(api, token, `mutation($c: ID!, $t: String!, $s: Float!) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s) { ${PLAN_FIELDS} } }`, {
-        c: campaignId,
-        t: contentType,
-        s: size,
-      });
+      plan = await call<Plan>(
+        api,
+        token,
+        `mutation($c: ID!, $t: String!, $s: Float!, $n: String) { requestAssetUpload(campaignId: $c, contentType: $t, sizeBytes: $s, fileName: $n) { ${PLAN_FIELDS} } }`,
+        { c: campaignId, t: contentType, s: size, n: basename(file) },
+      );
     }
     const save = () => writeFileSync(checkpoint, JSON.stringify({ assetId: plan.assetId, size, parts: done }));
     save();

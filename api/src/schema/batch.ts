@@ -18,7 +18,7 @@ import {
 } from '../services/media.ts';
 
 import { mayReadMedia } from '../services/privacy.ts';
-import { MANAGES, requireCampaignRole, requireRoleOn, visibleCampaigns } from '../services/tenancy.ts';
+import { hasCampaignRole, MANAGES, requireCampaignRole, requireRoleOn, visibleCampaigns } from '../services/tenancy.ts';
 import type { Asset } from '@suture/db';
 
 const OPS = ['ADMIN', 'OPS_MANAGER'] as const;
@@ -42,6 +42,11 @@ builder.prismaObject('Asset', {
     kind: t.exposeString('kind'),
     status: t.exposeString('status'),
     contentType: t.exposeString('contentType'),
+    fileName: t.string({
+      nullable: true,
+      description: "The uploader's file name; it may hold PHI, so only the campaign's managers and privacy officers see it (null for everyone else)",
+      resolve: async (a, _args, ctx) => ((await hasCampaignRole(ctx, a.campaignId, [...MANAGES, 'PRIVACY_OFFICER'])) ? a.fileName : null),
+    }),
     metadata: t.field({ type: 'JSON', description: 'Probe, de-identification summary, proxy, trim; never PHI, never key material', resolve: (a) => publicMetadata(a) }),
     errorCode: t.exposeString('errorCode', { nullable: true }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
@@ -168,10 +173,19 @@ builder.mutationFields((t) => ({
       contentType: t.arg.string(),
       // Float, not Int: GraphQL's Int is 32-bit and recordings run past 2 GiB; the service takes whole numbers up to 2^53.
       sizeBytes: t.arg.float({ description: 'Size of the file in bytes: a whole number up to 50 GiB, as a Float since GraphQL Int stops at 2 GiB' }),
+      fileName: t.arg.string({
+        required: false,
+        description: "The file's name, shown to the campaign's managers to tell media apart (never to annotators, never in keys, logs or audit events)",
+      }),
     },
     resolve: async (_root, args, ctx) => {
       await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
-      return requestUpload(ctx.services, ctx.user, { campaignId: String(args.campaignId), contentType: args.contentType, sizeBytes: args.sizeBytes });
+      return requestUpload(ctx.services, ctx.user, {
+        campaignId: String(args.campaignId),
+        contentType: args.contentType,
+        sizeBytes: args.sizeBytes,
+        fileName: args.fileName ?? null,
+      });
     },
   }),
   resumeAssetUpload: t.withAuth({ anyRole: [...OPS] }).field({

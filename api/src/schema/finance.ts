@@ -8,6 +8,7 @@ import {
   createPayoutRun,
   payoutRunCsv,
   setCampaignBudget,
+  setCampaignQualityBonus,
   setPayRate,
   type AnnotatorPay,
   type CampaignFinance,
@@ -26,8 +27,8 @@ const PayUnitEnum = builder.enumType('PayUnit', {
 const PayableWorkKind = builder.enumType('PayableWorkKind', { values: ['LABEL', 'REVIEW', 'AUDIT', 'REWORK'] as const });
 const BudgetStatusEnum = builder.enumType('BudgetStatus', { values: ['NO_BUDGET', 'OK', 'ALERT', 'BLOCKED'] as const });
 const CostComponentEnum = builder.enumType('CostComponent', {
-  description: 'A part of the cost per accepted label; REDUNDANCY is every label of a task beyond its first.',
-  values: ['LABEL', 'REDUNDANCY', 'REVIEW', 'AUDIT', 'REWORK', 'COMPUTE'] as const satisfies readonly CostComponent[],
+  description: 'A part of the cost per accepted label; REDUNDANCY is every label of a task beyond its first, BONUS the quality bonuses paid.',
+  values: ['LABEL', 'REDUNDANCY', 'REVIEW', 'AUDIT', 'REWORK', 'COMPUTE', 'BONUS'] as const satisfies readonly CostComponent[],
 });
 const PayoutStatusEnum = builder.enumType('PayoutStatus', { values: ['DRAFT', 'APPROVED'] as const });
 
@@ -113,6 +114,8 @@ const CampaignFinanceRef = builder.objectRef<CampaignFinance>('CampaignFinance')
     costPerAcceptedLabelCents: t.exposeFloat('costPerAcceptedLabelCents', { nullable: true }),
     costPerAcceptedLabel: t.field({ type: [CostPart], resolve: (f) => f.costPerAcceptedLabel }),
     annotators: t.field({ type: [AnnotatorPayRef], resolve: (f) => f.annotators }),
+    qualityBonusPercent: t.exposeInt('qualityBonusPercent', { nullable: true, description: 'Percent of labelling pay added as a bonus in payout runs; null: no bonus' }),
+    qualityBonusMinAccuracy: t.exposeFloat('qualityBonusMinAccuracy', { description: 'Gold accuracy (0..1) a person needs on the campaign to earn the bonus' }),
   }),
 });
 
@@ -218,6 +221,19 @@ builder.mutationFields((t) => ({
       const current = await ctx.services.prisma.campaign.findUnique({ where: { id: campaignId }, select: { budgetAlertPercent: true } });
       if (!current) throw new NotFoundError('campaign');
       await setCampaignBudget(ctx.services, ctx.user, campaignId, { budgetCents: args.budgetCents, alertPercent: args.alertPercent ?? current.budgetAlertPercent });
+      return campaignFinance(ctx.services, campaignId);
+    },
+  }),
+  setCampaignQualityBonus: t.withAuth({ anyRole: [...FINANCE_ROLES] }).field({
+    type: CampaignFinanceRef,
+    errors: {},
+    description:
+      'Sets the quality bonus (percent of a person’s labelling pay in each payout run, null for none) and the gold accuracy that earns it; people without enough gold answers earn none.',
+    args: { campaignId: t.arg.id(), percent: t.arg.int({ required: false }), minAccuracy: t.arg.float() },
+    resolve: async (_root, args, ctx) => {
+      const campaignId = String(args.campaignId);
+      await requireCampaignRole(ctx, campaignId, FINANCE_ROLES);
+      await setCampaignQualityBonus(ctx.services, ctx.user, campaignId, { percent: args.percent ?? null, minAccuracy: args.minAccuracy });
       return campaignFinance(ctx.services, campaignId);
     },
   }),

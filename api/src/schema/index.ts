@@ -12,5 +12,6 @@ import './export.ts';
 import './audit.ts';
 import './queues.ts';
 import './finance.ts';
+import './browse.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -152,7 +152,7 @@ export async function setCampaignBudget(services: Services, actor: AuthUser, cam
 }
 
 export type BudgetStatus = 'NO_BUDGET' | 'OK' | 'ALERT' | 'BLOCKED';
-export type CostComponent = 'LABEL' | 'REDUNDANCY' | 'REVIEW' | 'AUDIT' | 'REWORK' | 'COMPUTE';
+export type CostComponent = 'LABEL' | 'REDUNDANCY' | 'REVIEW' | 'AUDIT' | 'REWORK' | 'COMPUTE' | 'BONUS';
 
 export interface CampaignFinance {
   campaignId: string;
@@ -176,6 +176,8 @@ export interface CampaignFinance {
   /** The same, by component; the components add up to the total. */
   costPerAcceptedLabel: Array<{ component: CostComponent; cents: number; entries: number; perAcceptedLabelCents: number | null }>;
   annotators: AnnotatorPay[];
+  qualityBonusPercent: number | null;
+  qualityBonusMinAccuracy: number;
 }
 
 export interface AnnotatorPay {
@@ -189,14 +191,14 @@ export interface AnnotatorPay {
   labelsPerHour: number | null;
 }
 
-const COMPONENTS: readonly CostComponent[] = ['LABEL', 'REDUNDANCY', 'REVIEW', 'AUDIT', 'REWORK', 'COMPUTE'];
+const COMPONENTS: readonly CostComponent[] = ['LABEL', 'REDUNDANCY', 'REVIEW', 'AUDIT', 'REWORK', 'COMPUTE', 'BONUS'];
 
 /** The finance page's figures for one campaign (access checked by the resolver). */
 export async function campaignFinance(services: Services, campaignId: string, now = new Date()): Promise<CampaignFinance> {
   const { prisma } = services;
   const campaign = await prisma.campaign.findUnique({
     where: { id: campaignId },
-    select: { currency: true, budgetCents: true, budgetAlertPercent: true, budgetAlertedAt: true, budgetBlockedAt: true },
+    select: { currency: true, budgetCents: true, budgetAlertPercent: true, budgetAlertedAt: true, budgetBlockedAt: true, qualityBonusPercent: true, qualityBonusMinAccuracy: true },
   });
   if (!campaign) throw new NotFoundError('campaign');
   const trendStart = startOfUtcDay(new Date(now.getTime() - (TREND_DAYS - 1) * 86_400_000));
@@ -277,6 +279,8 @@ export async function campaignFinance(services: Services, campaignId: string, no
         };
       })
       .sort((a, b) => a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId)),
+    qualityBonusPercent: campaign.qualityBonusPercent,
+    qualityBonusMinAccuracy: campaign.qualityBonusMinAccuracy,
   };
 }
 
@@ -312,6 +316,7 @@ export async function createPayoutRun(services: Services, actor: AuthUser, input
       ORDER BY l.id
       ON CONFLICT ("ledgerEntryId") DO NOTHING`;
     if (entries === 0) throw new DomainError('CONFLICT', `nothing to pay: no unpaid ${data.currency} ledger entries before the cutoff`);
+    const bonuses = await addQualityBonuses(tx, run.id, cutoff);
     const lines = await tx.$executeRaw`
       INSERT INTO "PayoutLine" ("id", "payoutRunId", "userId", "amountCents", "entries")
       SELECT gen_random_uuid(), ${run.id}::uuid, l."userId", sum(l."amountCents"), count(*)
@@ -328,9 +333,71 @@ export async function createPayoutRun(services: Services, actor: AuthUser, input
       action: 'payout.created',
       entityType: 'PayoutRun',
       entityId: run.id,
-      data: { currency: data.currency, cutoff: cutoff.toISOString(), totalCents, lines, entries },
+      data: { currency: data.currency, cutoff: cutoff.toISOString(), totalCents, lines, entries, bonuses },
     });
     return run.id;
+  });
+}
+
+/**
+ * The quality bonus of a run, added to the ledger and paid by the run itself: for each campaign with a
+ * qualityBonusPercent, each person whose LABEL and REWORK pay is in the run and whose gold accuracy on the
+ * campaign (honeypot answers before the cutoff, at least the campaign's goldMinSamples of them) reaches
+ * qualityBonusMinAccuracy earns that percent of that pay, rounded half up to the cent. A person without
+ * enough gold answers earns no bonus: quality that was not measured is not rewarded. Bonus entries are
+ * ordinary ledger entries (kind BONUS, one per campaign and person and run): the ledger stays append-only,
+ * and the run's lines and total include them. Returns how many were added.
+ */
+async function addQualityBonuses(tx: Prisma.TransactionClient, runId: string, cutoff: Date): Promise<number> {
+  const earned = await tx.$queryRaw<Array<{ id: string }>>`
+    WITH pay AS (
+      SELECT l."campaignId", l."userId", l.currency, sum(l."amountCents")::bigint AS cents
+      FROM "PayoutItem" p JOIN "LedgerEntry" l ON l.id = p."ledgerEntryId"
+      WHERE p."payoutRunId" = ${runId}::uuid AND l.kind IN ('LABEL', 'REWORK') AND l."userId" IS NOT NULL
+      GROUP BY l."campaignId", l."userId", l.currency
+    ),
+    due AS (
+      SELECT pay.*, c."qualityBonusPercent" AS pct
+      FROM pay JOIN "Campaign" c ON c.id = pay."campaignId"
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS n, count(*) FILTER (WHERE g.correct) AS ok
+        FROM "GoldResult" g WHERE g."campaignId" = pay."campaignId" AND g."userId" = pay."userId" AND g."createdAt" < ${cutoff}
+      ) gold
+      WHERE c."qualityBonusPercent" IS NOT NULL AND c."qualityBonusPercent" > 0
+        AND gold.n >= GREATEST(c."goldMinSamples", 1) AND gold.ok::float8 / gold.n >= c."qualityBonusMinAccuracy"
+    ),
+    entries AS (
+      INSERT INTO "LedgerEntry" ("id", "campaignId", "userId", "kind", "amountCents", "currency", "idempotencyKey", "createdAt")
+      SELECT gen_random_uuid(), due."campaignId", due."userId", 'BONUS', ((due.cents * due.pct + 50) / 100)::int, due.currency,
+             'bonus:' || ${runId} || ':' || due."campaignId" || ':' || due."userId", now()
+      FROM due
+      WHERE (due.cents * due.pct + 50) / 100 > 0
+      RETURNING id
+    )
+    INSERT INTO "PayoutItem" ("ledgerEntryId", "payoutRunId") SELECT id, ${runId}::uuid FROM entries RETURNING "ledgerEntryId" AS id`;
+  return earned.length;
+}
+
+const qualityBonusSchema = z.object({
+  percent: z.number().int('the bonus is a whole percent').min(1, 'a bonus is 1 to 100 percent (or none)').max(100, 'a bonus is 1 to 100 percent (or none)').nullable(),
+  minAccuracy: z.number().min(0, 'the gold accuracy threshold is between 0 and 1').max(1, 'the gold accuracy threshold is between 0 and 1'),
+});
+
+/** Sets (or, with percent null, removes) a campaign's quality bonus; it applies to payout runs created from now on. */
+export async function setCampaignQualityBonus(services: Services, actor: AuthUser, campaignId: string, input: { percent: number | null; minAccuracy: number }): Promise<string> {
+  const data = parseOrThrow(qualityBonusSchema, input, 'quality bonus');
+  return services.prisma.$transaction(async (tx) => {
+    const found = await tx.campaign.findUnique({ where: { id: campaignId }, select: { qualityBonusPercent: true } });
+    if (!found) throw new NotFoundError('campaign');
+    await tx.campaign.update({ where: { id: campaignId }, data: { qualityBonusPercent: data.percent, qualityBonusMinAccuracy: data.minAccuracy } });
+    await appendAudit(tx, {
+      actorId: actor.id,
+      action: 'campaign.quality-bonus-set',
+      entityType: 'Campaign',
+      entityId: campaignId,
+      data: { percent: data.percent, previousPercent: found.qualityBonusPercent, minAccuracy: data.minAccuracy },
+    });
+    return campaignId;
   });
 }
 

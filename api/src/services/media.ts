@@ -43,17 +43,33 @@ function partPlan(sizeBytes: number): { partSize: number; count: number } {
 }
 
 /** Creates the asset and a multipart upload into quarantine; the browser PUTs each part to its URL. */
-export async function requestUpload(services: Services, actor: AuthUser, input: { campaignId: string; contentType: string; sizeBytes: number }): Promise<UploadPlan> {
+/** A file name as the console shows it: its last path segment, control characters out, at most 255 characters. */
+export function cleanFileName(name: string | null | undefined): string | null {
+  if (name === null || name === undefined) return null;
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (clean === '') return null;
+  if (clean.length > 255) throw new InvalidInputError(`a file name has at most 255 characters (this one has ${clean.length})`);
+  return clean;
+}
+
+export async function requestUpload(
+  services: Services,
+  actor: AuthUser,
+  input: { campaignId: string; contentType: string; sizeBytes: number; fileName?: string | null },
+): Promise<UploadPlan> {
   const kind = kindByType.find(([re]) => re.test(input.contentType))?.[1];
   if (!kind) throw new InvalidInputError(`content type '${input.contentType}' is not accepted; use PNG/JPEG/TIFF images, MP4/MOV/MKV/WebM video, DICOM or NIfTI`);
   // Sizes arrive as GraphQL Float (Int is 32-bit): a whole number of bytes is checked here.
   if (!Number.isSafeInteger(input.sizeBytes) || input.sizeBytes <= 0) throw new InvalidInputError(`sizeBytes must be a positive whole number of bytes (got ${input.sizeBytes})`);
   if (input.sizeBytes > MAX_UPLOAD_BYTES) throw new InvalidInputError(`files over ${MAX_UPLOAD_BYTES / 1024 ** 3} GiB are not accepted (this one has ${input.sizeBytes} bytes)`);
+  const fileName = cleanFileName(input.fileName);
   const { prisma, s3, config } = services;
   const campaign = await prisma.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true } });
   if (!campaign) throw new NotFoundError('campaign');
   const asset = await prisma.asset.create({
-    data: { campaignId: campaign.id, kind, key: `pending/${crypto.randomUUID()}`, contentType: input.contentType, sizeBytes: BigInt(input.sizeBytes) },
+    data: { campaignId: campaign.id, kind, key: `pending/${crypto.randomUUID()}`, contentType: input.contentType, sizeBytes: BigInt(input.sizeBytes), fileName },
   });
   // The key names the campaign and asset only: never a file name, which may carry PHI.
   const key = quarantineKey(campaign.id, asset.id);

@@ -103,7 +103,9 @@ export function claimQuery(userId: string, campaignId: string | null): { name: s
  * already holds an active labelling claim it returns that claim (outcome held, or expired when its lease
  * ran out) and claims nothing; otherwise it claims and returns the new assignment (outcome claimed), or
  * answers retry when a unique index refused the assignment because a concurrent claim won the slot.
- * Gates: a member paused in a campaign, and a campaign whose budget is spent, get no labelling work there;
+ * Gates: a member paused in a campaign, and a campaign whose budget is spent, get no labelling work there,
+ * nor does one without the campaign's labelling credential (unexpired), its passed qualification test, or an
+ * acknowledgement of guidelines changed since their first version;
  * a batch where the annotator reached the campaign's cap (capPerBatch labels, or capSharePerBatch of the
  * batch's label slots) is skipped. Queue order: batch priority DESC, batch deadline ASC NULLS LAST, then
  * task priority and age; a task the annotator skipped (released with a reason) is not offered again in its round.
@@ -142,6 +144,15 @@ export function claimSql(userId: string, campaignId: string | null): Prisma.Sql 
         AND EXISTS (SELECT 1 FROM "CampaignMember" m
                     WHERE m."campaignId" = c.id AND m."userId" = ${userId}::uuid AND 'ANNOTATOR' = ANY(m.roles) AND m."pausedAt" IS NULL)
         AND NOT EXISTS (SELECT 1 FROM held)
+        -- People gates: the campaign's labelling credential held and unexpired, its qualification test passed,
+        -- and guidelines changed since the first version acknowledged at the version in force.
+        AND (c."labelCredential" IS NULL OR EXISTS (
+              SELECT 1 FROM "Credential" cr
+              WHERE cr."userId" = ${userId}::uuid AND cr.kind = c."labelCredential" AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
+        AND (NOT c."qualificationRequired" OR EXISTS (
+              SELECT 1 FROM "QualificationAttempt" qa WHERE qa."campaignId" = c.id AND qa."userId" = ${userId}::uuid AND qa.passed))
+        AND (c."guidelinesVersion" <= 1 OR EXISTS (
+              SELECT 1 FROM "GuidelineAck" ga WHERE ga."campaignId" = c.id AND ga."userId" = ${userId}::uuid AND ga.version = c."guidelinesVersion"))
       GROUP BY c.id
       HAVING bool_and(cs."skillId" IS NULL OR COALESCE(us.level, 0) >= cs."minLevel")
     ),

@@ -3,7 +3,7 @@
 export type PayUnit = 'TASK' | 'HOUR' | 'OBJECT' | 'VIDEO_MINUTE';
 export type PayableWorkKind = 'LABEL' | 'REVIEW' | 'AUDIT' | 'REWORK';
 export type BudgetStatus = 'NO_BUDGET' | 'OK' | 'ALERT' | 'BLOCKED';
-export type CostComponent = 'LABEL' | 'REDUNDANCY' | 'REVIEW' | 'AUDIT' | 'REWORK' | 'COMPUTE';
+export type CostComponent = 'LABEL' | 'REDUNDANCY' | 'REVIEW' | 'AUDIT' | 'REWORK' | 'COMPUTE' | 'BONUS';
 
 export interface CampaignFinance {
   campaignId: string;
@@ -22,6 +22,8 @@ export interface CampaignFinance {
   costPerAcceptedLabelCents: number | null;
   costPerAcceptedLabel: Array<{ component: CostComponent; cents: number; entries: number; perAcceptedLabelCents: number | null }>;
   annotators: Array<{ userId: string; name: string; entries: number; amountCents: number; activeHours: number; acceptedLabels: number; labelsPerHour: number | null }>;
+  qualityBonusPercent: number | null;
+  qualityBonusMinAccuracy: number;
 }
 
 export interface PayRate {
@@ -50,7 +52,8 @@ export interface PayoutRun {
 export const FINANCE_FIELDS = `campaignId currency spentCents budgetCents alertPercent alertThresholdCents status alertedAt blockedAt
   burnRatePerDayCents forecastDaysToBudget daily { day cents } acceptedLabels costPerAcceptedLabelCents
   costPerAcceptedLabel { component cents entries perAcceptedLabelCents }
-  annotators { userId name entries amountCents activeHours acceptedLabels labelsPerHour }`;
+  annotators { userId name entries amountCents activeHours acceptedLabels labelsPerHour }
+  qualityBonusPercent qualityBonusMinAccuracy`;
 export const RATE_FIELDS = 'id kind unit amountCents currency effectiveFrom user { id name }';
 export const RUN_FIELDS = 'id currency cutoff status totalCents createdAt createdById approvedById approvedAt lines { userId name amountCents entries }';
 

@@ -20,6 +20,10 @@ export const routes = {
     campaigns: '/ops/campaigns',
     campaign: (campaignId: string) => `/ops/campaigns/${id(campaignId)}`,
     batch: (batchId: string) => `/ops/batches/${id(batchId)}`,
+    /** The task browser of a campaign, filtered (TaskListQuery) and paged (after = a page's endCursor). */
+    tasks: (campaignId: string, query: TaskListQuery = {}) => withQuery(`/ops/campaigns/${id(campaignId)}/tasks`, { ...query }),
+    /** One task's whole history. */
+    task: (taskId: string) => `/ops/tasks/${id(taskId)}`,
   },
   work: {
     queue: '/work',
@@ -46,6 +50,14 @@ export const routes = {
     export: (format: 'jsonl' | 'csv', query: AuditLogQuery = {}) => withQuery('/audit/export', { ...query, after: undefined, format }),
   },
 } as const;
+
+export type TaskListQuery = {
+  batchId?: string | undefined;
+  status?: string | undefined;
+  round?: string | undefined;
+  gold?: string | undefined;
+  after?: string | undefined;
+};
 
 export type AuditLogQuery = {
   actorId?: string | undefined;

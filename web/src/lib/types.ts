@@ -195,6 +195,8 @@ export type AssetStatus = 'AWAITING_UPLOAD' | 'QUARANTINED' | 'READY' | 'FAILED'
 /** An asset as the ops campaign page lists it (`assets(campaignId)`). */
 export interface CampaignAsset extends Asset {
   status: AssetStatus;
+  /** The uploader's file name (managers and privacy officers only); null when not given or not theirs to see. */
+  fileName: string | null;
   errorCode: string | null;
   errorMessage: string | null;
   /** download, hash, probe, deidentify, proxy, derivatives, then done or failed; null before ingest starts. */

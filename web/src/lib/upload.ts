@@ -41,8 +41,8 @@ export function contentTypeFor(fileName: string): string | null {
 const PLAN_FIELDS = 'assetId partSize parts { partNumber url } uploadedParts expiresInSeconds';
 
 const REQUEST_UPLOAD = /* GraphQL */ `
-  mutation RequestAssetUpload($campaignId: ID!, $contentType: String!, $sizeBytes: Float!) {
-    requestAssetUpload(campaignId: $campaignId, contentType: $contentType, sizeBytes: $sizeBytes) { ${DOMAIN_ERROR_FIELDS} ... on UploadPlan { ${PLAN_FIELDS} } }
+  mutation RequestAssetUpload($campaignId: ID!, $contentType: String!, $sizeBytes: Float!, $fileName: String) {
+    requestAssetUpload(campaignId: $campaignId, contentType: $contentType, sizeBytes: $sizeBytes, fileName: $fileName) { ${DOMAIN_ERROR_FIELDS} ... on UploadPlan { ${PLAN_FIELDS} } }
   }
 `;
 const RESUME_UPLOAD = /* GraphQL */ `
@@ -119,7 +119,7 @@ export async function uploadAsset(campaignId: string, file: File, { onPlanned, o
 
   const { requestAssetUpload: plan } = await gql<{ requestAssetUpload: UploadPlan | DomainErrorResult }>(
     REQUEST_UPLOAD,
-    { campaignId, contentType, sizeBytes: file.size },
+    { campaignId, contentType, sizeBytes: file.size, fileName: file.name },
     { signal },
   );
   onPlanned?.(plan.assetId);

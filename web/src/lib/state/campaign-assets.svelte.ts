@@ -8,7 +8,7 @@ import type { CampaignAsset } from '$lib/types';
 
 /** What the ops pages read of an asset (the list and setAssetTrim's answer). */
 export const ASSET_FIELDS = /* GraphQL */ `
-  id kind status contentType metadata errorCode errorMessage url
+  id kind status contentType fileName metadata errorCode errorMessage url
   ingestStep ingestProgress needsHumanReview originalRetained spriteUrl trimStartSeconds trimEndSeconds
   privacyStatus privacyReview { decidedAt reason }
 `;
