@@ -9,6 +9,7 @@ import { schema } from './schema/index.ts';
 import { graphqlGuard } from './graphql-guard.ts';
 import { auditReadsPlugin } from './audit-reads.ts';
 import { auditExportHandler } from './audit-export.ts';
+import { guidelineImageRoutes } from './guideline-images.ts';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 /** Largest GraphQL request body, in bytes. */
@@ -92,6 +93,7 @@ export function createApp(services: Services, options: { corsOrigins?: string[];
   app.get('/audit/export', (req, res, next) => {
     auditExportHandler(services)(req, res).catch(next);
   });
+  app.use(guidelineImageRoutes(services));
   app.use(yoga.graphqlEndpoint, yoga.requestListener);
   return app;
 }

@@ -154,16 +154,14 @@ describe('paged lists and the task browser', () => {
 
     const history = await gql<{
       task: {
-        gold: boolean;
         history: Array<{ kind: string; status: string; assignee: { id: string }; versions: Array<{ version: number; submitted: boolean; data: { label: string } }> }>;
       };
     }>(
       stack.apiUrl,
       ops.token,
-      `query($t: ID!) { task(id: $t) { ... on Task { gold history { kind status assignee { id } versions { version submitted data } } reviews { id } audits { id } } } }`,
+      `query($t: ID!) { task(id: $t) { ... on Task { history { kind status assignee { id } versions { version submitted data } } reviews { id } audits { id } } } }`,
       { t: claim.taskId },
     );
-    expect(history.task.gold).toBe(false);
     const bensClaim = history.task.history.find((h) => h.assignee.id === ann2.id)!;
     expect(bensClaim.status).toBe('SUBMITTED');
     expect(bensClaim.versions.map((v) => [v.version, v.submitted, v.data.label])).toEqual([

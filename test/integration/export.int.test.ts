@@ -165,7 +165,9 @@ describe('label exports on PostgreSQL and S3', () => {
         const assignment = await prisma.assignment.create({
           data: { taskId: task.id, userId: user.id, kind: 'LABEL', round: 0, slot: slot + 1, status: 'SUBMITTED', leaseExpiresAt: new Date(), submittedAt: new Date() },
         });
-        await prisma.annotation.create({ data: { assignmentId: assignment.id, taskId: task.id, userId: user.id, version: 1, data: consensus, submitted: true } });
+        await prisma.annotation.create({
+          data: { assignmentId: assignment.id, taskId: task.id, userId: user.id, version: 1, data: consensus, submitted: true, guidelineVersion: 4 },
+        });
       }
     }
     // A task still being labelled is not exported.
@@ -225,11 +227,17 @@ describe('label exports on PostgreSQL and S3', () => {
       expect(text).not.toContain(a.name);
     }
     const doc = JSON.parse(text) as {
-      tasks: Array<{ frame: { source: number; proxy: number; seconds: number } | null; labels: Array<{ annotator: string }>; guidelinesVersion: number }>;
+      tasks: Array<{
+        frame: { source: number; proxy: number; seconds: number } | null;
+        labels: Array<{ annotator: string; guidelineVersion: number | null }>;
+        guidelinesVersion: number;
+      }>;
     };
     expect(doc.tasks).toHaveLength(3);
     expect(new Set(doc.tasks.flatMap((t) => t.labels.map((l) => l.annotator))).size).toBe(2);
     expect(doc.tasks.every((t) => t.labels.every((l) => /^ann-[0-9a-f]{20}$/.test(l.annotator)))).toBe(true);
+    // Each label carries the guideline version it was written under.
+    expect(doc.tasks.every((t) => t.labels.length > 0 && t.labels.every((l) => l.guidelineVersion === 4))).toBe(true);
     const frames = doc.tasks.map((t) => t.frame).filter((f) => f !== null);
     expect(frames.map((f) => [f.proxy, f.source])).toEqual(
       expect.arrayContaining([

@@ -30,7 +30,7 @@ export async function annotate(
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    await gql(stack.apiUrl, who.token, `mutation($a: ID!) { heartbeat(assignmentId: $a) { ... on Assignment { id } ... on DomainError { code } } }`, { a: c.id });
+    await gql(stack.apiUrl, who.token, `mutation($a: ID!) { heartbeat(assignmentId: $a, active: true) { ... on Assignment { id } ... on DomainError { code } } }`, { a: c.id });
     const index = assetIndex.get(c.task!.asset.id)!;
     const res = await gql<{ submitAnnotation: { id?: string; code?: string; message?: string } }>(stack.apiUrl, who.token, SUBMIT, {
       a: c.id,

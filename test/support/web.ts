@@ -26,7 +26,7 @@ export async function startConsole(apiUrl: string): Promise<{ url: string; stop(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [entry], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, API_URL: apiUrl },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORIGIN: url, API_URL: apiUrl, BODY_SIZE_LIMIT: '6M' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitFor('console listening', async () => (await fetch(`${url}/login`)).ok, 60_000);

@@ -177,7 +177,7 @@ export async function run(argv: string[]): Promise<number> {
   let webUrl: string | null = null;
   if (existsSync(webBuild)) {
     const web = spawn(process.execPath, [webBuild], {
-      env: { ...env, PORT: String(webPort), HOST: '127.0.0.1', API_URL: apiUrl, ORIGIN: `http://127.0.0.1:${webPort}` },
+      env: { ...env, PORT: String(webPort), HOST: '127.0.0.1', API_URL: apiUrl, ORIGIN: `http://127.0.0.1:${webPort}`, BODY_SIZE_LIMIT: env.BODY_SIZE_LIMIT ?? '6M' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(web);

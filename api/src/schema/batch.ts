@@ -175,7 +175,7 @@ builder.mutationFields((t) => ({
       sizeBytes: t.arg.float({ description: 'Size of the file in bytes: a whole number up to 50 GiB, as a Float since GraphQL Int stops at 2 GiB' }),
       fileName: t.arg.string({
         required: false,
-        description: "The file's name, shown to the campaign's managers to tell media apart (never to annotators, never in keys, logs or audit events)",
+        description: "The file's name, shown to the campaign's managers to tell media apart; never to annotators, never in keys, logs or audit events",
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -237,13 +237,25 @@ builder.mutationFields((t) => ({
   createBatch: t.withAuth({ anyRole: [...OPS] }).prismaField({
     type: 'Batch',
     errors: {},
-    args: { campaignId: t.arg.id(), name: t.arg.string(), assetIds: t.arg.idList(), frames: t.arg.intList({ required: false }) },
+    args: {
+      campaignId: t.arg.id(),
+      name: t.arg.string(),
+      assetIds: t.arg.idList(),
+      frames: t.arg.intList({ required: false }),
+      pilot: t.arg.boolean({ required: false, description: 'A pilot batch: a small first lot whose agreement report guides the guidelines before the campaign scales' }),
+    },
     resolve: async (query, _root, args, ctx) => {
       await requireCampaignRole(ctx, String(args.campaignId), MANAGES);
       return ctx.services.prisma.batch.findUniqueOrThrow({
         ...query,
         where: {
-          id: await createBatch(ctx.services, ctx.user, { campaignId: String(args.campaignId), name: args.name, assetIds: args.assetIds.map(String), frames: args.frames ?? null }),
+          id: await createBatch(ctx.services, ctx.user, {
+            campaignId: String(args.campaignId),
+            name: args.name,
+            assetIds: args.assetIds.map(String),
+            frames: args.frames ?? null,
+            pilot: args.pilot ?? false,
+          }),
         },
       });
     },

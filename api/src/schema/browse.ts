@@ -174,11 +174,6 @@ builder.queryFields((t) => ({
 
 // The task browser: one task's whole history, for those who see all work on it.
 builder.prismaObjectFields('Task', (t) => ({
-  gold: t.boolean({
-    description: 'A honeypot gold task (never shown as such to annotators); admins, operations managers and QA auditors only',
-    authScopes: (task, _args, ctx) => seesAllWorkOnTask(ctx, task.id),
-    resolve: (task) => task.goldItemId !== null,
-  }),
   batch: t.relation('batch', { authScopes: (task, _args, ctx) => seesAllWorkOnTask(ctx, task.id) }),
   createdAt: t.expose('createdAt', { type: 'DateTime' }),
   acceptedAt: t.expose('acceptedAt', { type: 'DateTime', nullable: true, authScopes: (task, _args, ctx) => seesAllWorkOnTask(ctx, task.id) }),

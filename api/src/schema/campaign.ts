@@ -1,6 +1,7 @@
 import { builder } from './builder.ts';
 import { auditRead } from '../audit-reads.ts';
-import { createCampaign, setCampaignMediaPolicy, setCampaignStatus, updateGuidelines } from '../services/admin.ts';
+import { createCampaign, setCampaignMediaPolicy, setCampaignStatus } from '../services/admin.ts';
+import { publishGuidelines } from '../services/guidelines.ts';
 import { campaignAccess, hasCampaignRole, MANAGES, requireCampaignRole, setCampaignMember, visibleCampaigns } from '../services/tenancy.ts';
 import { RoleEnum } from './user.ts';
 import { annotatorMetrics, campaignAgreement, costReport, type AnnotatorMetrics, type CampaignAgreement, type CostReport } from '../services/metrics.ts';
@@ -90,6 +91,9 @@ const AnnotatorMetricsRef = builder.objectRef<AnnotatorMetrics>('AnnotatorMetric
       description: "Cohen's kappa with each peer on shared tasks, weighted by shared tasks (classification campaigns)",
     }),
     qaPassRate: t.exposeFloat('qaPassRate', { nullable: true }),
+    qaAudited: t.exposeInt('qaAudited'),
+    qaPassLower: t.exposeFloat('qaPassLower', { nullable: true, description: 'Lower end of the 95% Wilson interval of qaPassRate.' }),
+    qaPassUpper: t.exposeFloat('qaPassUpper', { nullable: true, description: 'Upper end of the 95% Wilson interval of qaPassRate.' }),
   }),
 });
 
@@ -223,10 +227,13 @@ builder.mutationFields((t) => ({
   updateGuidelines: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({
     type: 'Campaign',
     errors: {},
-    args: { id: t.arg.id(), guidelines: t.arg.string() },
+    description: 'Publishes the next guidelines version (as publishGuidelines; kept for existing callers). A changelog is required from version 2 on.',
+    args: { id: t.arg.id(), guidelines: t.arg.string(), changelog: t.arg.string({ required: false }) },
     resolve: async (query, _root, args, ctx) => {
-      await requireCampaignRole(ctx, String(args.id), MANAGES);
-      return ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: await updateGuidelines(ctx.services, ctx.user, String(args.id), args.guidelines) } });
+      const campaignId = String(args.id);
+      await requireCampaignRole(ctx, campaignId, MANAGES);
+      await publishGuidelines(ctx.services, ctx.user, { campaignId, body: args.guidelines, changelog: args.changelog ?? null });
+      return ctx.services.prisma.campaign.findUniqueOrThrow({ ...query, where: { id: campaignId } });
     },
   }),
   setCampaignMember: t.withAuth({ anyRole: ['ADMIN', 'OPS_MANAGER'] }).prismaField({

@@ -33,6 +33,11 @@ async function isGoldKeeper(ctx: Context, campaignId: string): Promise<boolean> 
   return (await hasCampaignRole(ctx, campaignId, MANAGES)) && !(await hasCampaignRole(ctx, campaignId, ['ANNOTATOR']));
 }
 
+const GoldPurposeRef = builder.enumType('GoldPurpose', {
+  description: "HONEYPOT items are served into annotators' queues; QUALIFICATION items make up the campaign's qualification test.",
+  values: ['HONEYPOT', 'QUALIFICATION'] as const,
+});
+
 builder.prismaObject('GoldItem', {
   description: "A honeypot: an asset (or a frame of it) of the campaign with a known answer, served into annotators' queues at the campaign's gold rate.",
   // Defence in depth: whatever path reaches a gold item, only its campaign's gold keepers see it.
@@ -48,6 +53,7 @@ builder.prismaObject('GoldItem', {
     answer: t.expose('answer', { type: 'JSON', description: "The reference label, in the campaign annotation type's canonical form" }),
     explanation: t.exposeString('explanation'),
     guidelineSection: t.exposeString('guidelineSection', { nullable: true }),
+    purpose: t.expose('purpose', { type: GoldPurposeRef }),
     active: t.exposeBoolean('active', { description: 'Served to annotators; inactive items keep their results' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     answered: t.relationCount('results', { description: 'Answers scored against this item' }),
@@ -134,6 +140,7 @@ builder.mutationFields((t) => ({
       answer: t.arg({ type: 'JSON' }),
       explanation: t.arg.string({ required: false }),
       guidelineSection: t.arg.string({ required: false }),
+      purpose: t.arg({ type: GoldPurposeRef, required: false, description: 'HONEYPOT (default) or QUALIFICATION' }),
     },
     resolve: async (query, _root, args, ctx) => {
       const campaignId = String(args.campaignId);
@@ -144,6 +151,7 @@ builder.mutationFields((t) => ({
         answer: args.answer,
         explanation: args.explanation ?? '',
         guidelineSection: args.guidelineSection ?? null,
+        purpose: args.purpose ?? 'HONEYPOT',
       });
       return ctx.services.prisma.goldItem.findUniqueOrThrow({ ...query, where: { id } });
     },

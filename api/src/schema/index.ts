@@ -13,5 +13,9 @@ import './audit.ts';
 import './queues.ts';
 import './finance.ts';
 import './browse.ts';
+import './guidelines.ts';
+import './feedback.ts';
+import './qualification.ts';
+import './analytics.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

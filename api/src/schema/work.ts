@@ -240,9 +240,13 @@ builder.mutationFields((t) => ({
   heartbeat: t.withAuth({ authenticated: true }).prismaField({
     type: 'Assignment',
     errors: {},
-    args: { assignmentId: t.arg.id() },
+    description: 'Keeps the claim alive; `active` (interaction since the last beat) decides whether the gap counts as active time.',
+    args: {
+      assignmentId: t.arg.id(),
+      active: t.arg.boolean({ required: true, description: 'Did the person interact (pointer, key, wheel, touch, media playing) since the last beat?' }),
+    },
     resolve: async (query, _root, args, ctx) =>
-      ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await heartbeat(ctx.services, ctx.user, String(args.assignmentId)) } }),
+      ctx.services.prisma.assignment.findUniqueOrThrow({ ...query, where: { id: await heartbeat(ctx.services, ctx.user, String(args.assignmentId), args.active) } }),
   }),
   saveDraft: t.withAuth({ authenticated: true }).prismaField({
     type: 'Annotation',

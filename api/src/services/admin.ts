@@ -10,6 +10,7 @@ import { appendAudit } from '@suture/workflows/services/audit-log';
 import { pwnedCount, weakPasswordReason, type PasswordContext } from '../auth/breached.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { checkConsensusSetting } from './consensus.ts';
+import { recordFirstGuidelines } from './guidelines.ts';
 import { releaseMemberClaims } from './tenancy.ts';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
@@ -215,7 +216,9 @@ export async function grantCredential(services: Services, actor: AuthUser, userI
   if (userId === actor.id) throw new DomainError('FORBIDDEN', 'you cannot grant yourself a credential; another admin or ops manager must');
   return services.prisma.$transaction(async (tx) => {
     const user = await userInOrganization(tx, actor, userId);
-    if (!user.roles.includes('EXPERT')) throw new InvalidInputError('review credentials are for experts: give the user the EXPERT role first');
+    // Experts' credentials gate review; annotators' gate labelling of campaigns that ask for one (Campaign.labelCredential).
+    if (!user.roles.includes('EXPERT') && !user.roles.includes('ANNOTATOR'))
+      throw new InvalidInputError('credentials are for experts (review) and annotators (labelling): give the user the EXPERT or ANNOTATOR role first');
     await tx.credential.upsert({ where: { userId_kind: { userId, kind } }, create: { userId, kind, issuer, expiresAt }, update: { issuer, expiresAt, verifiedAt: new Date() } });
     await appendAudit(tx, { actorId: actor.id, action: 'user.credential-granted', entityType: 'User', entityId: userId, data: { kind } });
     return userId;
@@ -298,6 +301,7 @@ export async function createCampaign(services: Services, actor: AuthUser, input:
         payRates: { create: data.payRates.map((r) => ({ kind: r.kind, amountCents: r.amountCents })) },
       },
     });
+    await recordFirstGuidelines(tx, campaign.id, data.guidelines, actor.id);
     await appendAudit(tx, {
       actorId: actor.id,
       action: 'campaign.created',
@@ -336,17 +340,6 @@ export async function setCampaignStatus(services: Services, actor: AuthUser, cam
     if (!campaign) throw new NotFoundError('campaign');
     await tx.campaign.update({ where: { id: campaignId }, data: { status } });
     await appendAudit(tx, { actorId: actor.id, action: 'campaign.status', entityType: 'Campaign', entityId: campaignId, data: { status } });
-    return campaignId;
-  });
-}
-
-export async function updateGuidelines(services: Services, actor: AuthUser, campaignId: string, text: string): Promise<string> {
-  const guidelines = parseOrThrow(freeText(MAX_GUIDELINES), text, 'guidelines');
-  return services.prisma.$transaction(async (tx) => {
-    const campaign = await tx.campaign.findUnique({ where: { id: campaignId }, select: { guidelinesVersion: true } });
-    if (!campaign) throw new NotFoundError('campaign');
-    await tx.campaign.update({ where: { id: campaignId }, data: { guidelines, guidelinesVersion: campaign.guidelinesVersion + 1 } });
-    await appendAudit(tx, { actorId: actor.id, action: 'campaign.guidelines', entityType: 'Campaign', entityId: campaignId, data: { version: campaign.guidelinesVersion + 1 } });
     return campaignId;
   });
 }

@@ -22,7 +22,11 @@ function listed(items: string[]): string[] {
  * assets and with a fixed number of statement parameters whatever the size (the ids travel as one array),
  * so the largest batch (MAX_TASKS_PER_BATCH) is written in one transaction or not at all.
  */
-export async function createBatch(services: Services, actor: AuthUser, input: { campaignId: string; name: string; assetIds: string[]; frames?: number[] | null }): Promise<string> {
+export async function createBatch(
+  services: Services,
+  actor: AuthUser,
+  input: { campaignId: string; name: string; assetIds: string[]; frames?: number[] | null; pilot?: boolean },
+): Promise<string> {
   const named = displayName().safeParse(input.name);
   if (!named.success) throw new InvalidInputError(`batch name ${named.error.issues[0]?.message ?? 'is not acceptable'}`);
   if (input.assetIds.length === 0) throw new InvalidInputError('a batch needs at least one asset');
@@ -59,7 +63,7 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
           listed(tooFew.map((a) => `asset ${a.id} has ${a.frames} frames (0..${a.frames - 1}) in its proxy`)),
         );
     }
-    const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: named.data } });
+    const batch = await tx.batch.create({ data: { campaignId: campaign.id, name: named.data, pilot: input.pilot ?? false } });
     // One statement, two array parameters: assets in the order given, each asset's frames in the order given.
     const inserted = frames
       ? await tx.$executeRaw`
@@ -74,7 +78,7 @@ export async function createBatch(services: Services, actor: AuthUser, input: { 
           FROM unnest(${unique}::uuid[]) WITH ORDINALITY AS a(id, n)
           ORDER BY a.n`;
     if (inserted !== tasks) throw new Error(`createBatch wrote ${inserted} tasks instead of ${tasks}`);
-    await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks } });
+    await appendAudit(tx, { actorId: actor.id, action: 'batch.created', entityType: 'Batch', entityId: batch.id, data: { tasks, pilot: input.pilot ?? false } });
     return batch.id;
   });
 }

@@ -93,6 +93,7 @@ interface GoldCandidate {
   pauseReason: string | null;
   claims: bigint | null;
   gold: bigint | null;
+  gated: boolean;
 }
 
 /**
@@ -105,7 +106,15 @@ export async function claimGoldTask(services: Services, user: AuthUser, campaign
   const { prisma } = services;
   const rows = await prisma.$queryRaw<GoldCandidate[]>`
     SELECT c.id::text AS "campaignId", c."goldRate" AS "goldRate", m."pausedAt" IS NOT NULL AS paused, m."pauseReason" AS "pauseReason",
-           n.claims, n.gold
+           n.claims, n.gold,
+           -- The people gates of claimSql (services/work.ts): gold is work, and is not served past them either.
+           NOT ((c."labelCredential" IS NULL OR EXISTS (
+                  SELECT 1 FROM "Credential" cr
+                  WHERE cr."userId" = ${user.id}::uuid AND cr.kind = c."labelCredential" AND (cr."expiresAt" IS NULL OR cr."expiresAt" > now())))
+                AND (NOT c."qualificationRequired" OR EXISTS (
+                  SELECT 1 FROM "QualificationAttempt" qa WHERE qa."campaignId" = c.id AND qa."userId" = ${user.id}::uuid AND qa.passed))
+                AND (c."guidelinesVersion" <= 1 OR EXISTS (
+                  SELECT 1 FROM "GuidelineAck" ga WHERE ga."campaignId" = c.id AND ga."userId" = ${user.id}::uuid AND ga.version = c."guidelinesVersion"))) AS gated
     FROM "CampaignMember" m JOIN "Campaign" c ON c.id = m."campaignId"
     LEFT JOIN LATERAL (
       -- Counted only where gold may be served (a one-time filter otherwise): the annotator's labelling claims here.
@@ -126,6 +135,7 @@ export async function claimGoldTask(services: Services, user: AuthUser, campaign
     );
   }
   for (const r of open) {
+    if (r.gated) continue;
     if (!servesGold(r.goldRate, Number(r.claims ?? 0), Number(r.gold ?? 0), goldPhase(user.id, r.campaignId))) continue;
     const claim = await serveGold(services, user, r.campaignId);
     if (claim) return claim;
@@ -157,7 +167,7 @@ async function serveGold(services: Services, user: AuthUser, campaignId: string)
       const [item] = await tx.$queryRaw<Array<{ id: string; assetId: string; frameIndex: number | null }>>`
         SELECT g.id::text AS id, g."assetId"::text AS "assetId", g."frameIndex"
         FROM "GoldItem" g JOIN "Asset" a ON a.id = g."assetId"
-        WHERE g."campaignId" = ${campaignId}::uuid AND g.active AND a.status = 'READY' AND a."privacyStatus" IN ('NOT_REQUIRED', 'RELEASED')
+        WHERE g."campaignId" = ${campaignId}::uuid AND g.active AND g.purpose = 'HONEYPOT' AND a.status = 'READY' AND a."privacyStatus" IN ('NOT_REQUIRED', 'RELEASED')
           AND g."createdById" IS DISTINCT FROM ${user.id}::uuid
           AND g.id NOT IN (
             SELECT t."goldItemId" FROM "Assignment" x JOIN "Task" t ON t.id = x."taskId"
@@ -362,6 +372,8 @@ const goldItemInput = z.strictObject({
   answer: z.unknown(),
   explanation: z.string().max(4000, 'at most 4000 characters').default(''),
   guidelineSection: z.string().trim().max(200, 'at most 200 characters').nullable().default(null),
+  /** HONEYPOT items are served into queues; QUALIFICATION items make up the campaign's qualification test. */
+  purpose: z.enum(['HONEYPOT', 'QUALIFICATION']).default('HONEYPOT'),
 });
 export type GoldItemInput = z.input<typeof goldItemInput>;
 
@@ -405,6 +417,7 @@ export async function addGoldItem(services: Services, actor: AuthUser, campaignI
         answer: answer.value as Prisma.InputJsonValue,
         explanation: item.explanation,
         guidelineSection: item.guidelineSection || null,
+        purpose: item.purpose,
         createdById: actor.id,
       },
       select: { id: true },
@@ -415,7 +428,7 @@ export async function addGoldItem(services: Services, actor: AuthUser, campaignI
       action: 'gold.item-added',
       entityType: 'GoldItem',
       entityId: created.id,
-      data: { assetId: item.assetId, frameIndex: item.frameIndex },
+      data: { assetId: item.assetId, frameIndex: item.frameIndex, purpose: item.purpose },
     });
     return created.id;
   });

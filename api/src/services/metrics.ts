@@ -2,7 +2,7 @@
 import type { Services } from '../context.ts';
 import { labelSchemaSchema, type LabelSchema } from '@suture/workflows/domain/label-schema';
 import { annotationType, mediaBoundsOf, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
-import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError } from '@suture/workflows/quality';
+import { cohenKappaFromAnswers, krippendorffAlpha, QualityInputError, wilsonInterval } from '@suture/workflows/quality';
 import { NotFoundError } from '../errors.ts';
 
 /** Below this much active time a labels-per-hour figure says nothing (and its hours read 0.00). */
@@ -30,6 +30,10 @@ export interface AnnotatorMetrics {
   kappaWithPeers: number | null;
   /** Share of this annotator's QA-audited tasks that passed. */
   qaPassRate: number | null;
+  qaAudited: number;
+  /** 95% Wilson interval of qaPassRate; null before the first audit. */
+  qaPassLower: number | null;
+  qaPassUpper: number | null;
 }
 
 export async function annotatorMetrics(services: Services, campaignId: string): Promise<AnnotatorMetrics[]> {
@@ -77,6 +81,8 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
       const activeHours = Number(w.active) / 3600;
       const costCents = Number(cost.find((c) => c.userId === w.userId)?.cents ?? 0);
       const q = qa.find((r) => r.userId === w.userId);
+      const audited = Number(q?.audited ?? 0);
+      const qaInterval = audited > 0 ? wilsonInterval(Number(q!.passed), audited, 0.95) : null;
       return {
         userId: w.userId,
         name: w.name,
@@ -93,6 +99,9 @@ export async function annotatorMetrics(services: Services, campaignId: string): 
         agreementWithPeers: mean(vsPeers.get(w.userId)),
         kappaWithPeers: kappa.get(w.userId) ?? null,
         qaPassRate: q && Number(q.audited) > 0 ? Number(q.passed) / Number(q.audited) : null,
+        qaAudited: audited,
+        qaPassLower: qaInterval?.lower ?? null,
+        qaPassUpper: qaInterval?.upper ?? null,
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -7,6 +7,7 @@ import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { peopleGateReasons } from './qualification.ts';
 import { assertAnnotator, ownActiveAssignment } from './work.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,8 +57,40 @@ export async function noTaskError(services: Services, userId: string, campaignId
       `you are paused on ${memberships.length === 1 ? 'this campaign' : 'every campaign you annotate'}${reason}: an operations manager must lift the pause before you can claim its tasks`,
     );
   }
+  // People gates (credential, qualification): claimSql refuses such campaigns; when every one is held by one, say why.
+  const gates = await peopleGateReasons(
+    services,
+    userId,
+    open.map((m) => m.campaign.id),
+  );
+  if (gates.size === open.length) return new ForbiddenError([...gates.values()].join('; '));
+  const unread = await unacknowledgedGuidelines(
+    services,
+    userId,
+    open.map((m) => m.campaign.id),
+  );
+  if (unread.length === open.length) {
+    const first = unread[0]!;
+    return new ForbiddenError(
+      `the guidelines of campaign '${first.name}' changed (version ${first.version}): read what changed and acknowledge it (acknowledgeGuidelines) before claiming its tasks`,
+    );
+  }
   const capped = await cappedEverywhere(services, userId, open);
   return capped ?? fallback;
+}
+
+/** The campaigns (of `campaignIds`) whose current guidelines the annotator has not acknowledged (claimSql refuses their tasks). */
+async function unacknowledgedGuidelines(services: Services, userId: string, campaignIds: string[]): Promise<Array<{ name: string; version: number }>> {
+  const campaigns = await services.prisma.campaign.findMany({
+    where: { id: { in: campaignIds }, guidelinesVersion: { gt: 1 } },
+    select: { id: true, name: true, guidelinesVersion: true },
+  });
+  if (campaigns.length === 0) return [];
+  const acks = await services.prisma.guidelineAck.findMany({
+    where: { userId, OR: campaigns.map((c) => ({ campaignId: c.id, version: c.guidelinesVersion })) },
+    select: { campaignId: true },
+  });
+  return campaigns.filter((c) => !acks.some((a) => a.campaignId === c.id)).map((c) => ({ name: c.name, version: c.guidelinesVersion }));
 }
 
 /**

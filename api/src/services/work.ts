@@ -4,6 +4,7 @@ import { poolOf, preparedStatementName, Prisma, type Assignment } from '@suture/
 import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
 import { mediaBoundsOf, parseLabel } from '@suture/workflows/annotation/registry';
 import { appendAudit } from '@suture/workflows/services/audit-log';
+import { recordCorrections } from '@suture/workflows/services/feedback-notes';
 import { recordPayable } from '@suture/workflows/services/ledger';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
@@ -375,12 +376,18 @@ function activeSecondsSince(last: Date, now: Date): number {
   return gap > IDLE_GAP_SECONDS ? 0 : Math.round(gap);
 }
 
-export async function heartbeat(services: Services, user: AuthUser, assignmentId: string): Promise<string> {
+/**
+ * A beat from the open page. `active` says whether the person interacted (pointer, key, wheel, touch, media
+ * playing) since the last beat: only then is the gap credited (at most IDLE_GAP_SECONDS of it counts); an idle
+ * beat from a visible but untouched tab keeps the claim alive and earns nothing.
+ */
+export async function heartbeat(services: Services, user: AuthUser, assignmentId: string, active: boolean): Promise<string> {
   await services.prisma.$transaction(async (tx) => {
     const a = await ownActiveAssignment(tx, user, assignmentId, ['LABEL', 'REWORK', 'REVIEW']);
     if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted');
     const now = new Date();
-    await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
+    const credit = active ? activeSecondsSince(a.lastHeartbeatAt, now) : 0;
+    await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: credit } } });
   });
   return assignmentId;
 }
@@ -407,21 +414,27 @@ async function validatedLabel(tx: Prisma.TransactionClient, taskId: string, data
   return parsed.value as Prisma.InputJsonValue;
 }
 
+/** The campaign's guideline version in force, recorded with every version of a label. */
+async function guidelineVersionOf(tx: Prisma.TransactionClient, taskId: string): Promise<number> {
+  return (await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { campaign: { select: { guidelinesVersion: true } } } })).campaign.guidelinesVersion;
+}
+
 export async function saveDraft(services: Services, user: AuthUser, assignmentId: string, data: unknown): Promise<string> {
   assertAnnotator(user);
   return services.prisma.$transaction(async (tx) => {
     const a = await ownActiveAssignment(tx, user, assignmentId, LABELLING);
     if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted; drafts are closed');
     const value = await validatedLabel(tx, a.taskId, data);
+    const guidelineVersion = await guidelineVersionOf(tx, a.taskId);
     const last = await tx.annotation.findFirst({ where: { assignmentId }, orderBy: { version: 'desc' }, select: { id: true, version: true, submitted: true } });
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
     // One draft per assignment, overwritten by each autosave: drafts cannot pile up.
     const draft =
       last && !last.submitted
-        ? await tx.annotation.update({ where: { id: last.id }, data: { data: value }, select: { id: true, version: true } })
+        ? await tx.annotation.update({ where: { id: last.id }, data: { data: value, guidelineVersion }, select: { id: true, version: true } })
         : await tx.annotation.create({
-            data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false },
+            data: { assignmentId, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: false, guidelineVersion },
             select: { id: true, version: true },
           });
     // Which draft of which task, never its content.
@@ -448,10 +461,20 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     const a = await ownActiveAssignment(tx, user, input.assignmentId, LABELLING);
     if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this assignment is already submitted');
     const value = await validatedLabel(tx, a.taskId, input.data);
+    const guidelineVersion = await guidelineVersionOf(tx, a.taskId);
     const last = await tx.annotation.findFirst({ where: { assignmentId: a.id }, orderBy: { version: 'desc' }, select: { version: true } });
     const now = new Date();
     const annotation = await tx.annotation.create({
-      data: { assignmentId: a.id, taskId: a.taskId, userId: user.id, version: (last?.version ?? 0) + 1, data: value, submitted: true, idempotencyKey: input.idempotencyKey },
+      data: {
+        assignmentId: a.id,
+        taskId: a.taskId,
+        userId: user.id,
+        version: (last?.version ?? 0) + 1,
+        data: value,
+        submitted: true,
+        idempotencyKey: input.idempotencyKey,
+        guidelineVersion,
+      },
     });
     await tx.assignment.update({
       where: { id: a.id },
@@ -575,6 +598,8 @@ export async function submitReview(
         idempotencyKey: input.idempotencyKey,
       },
     });
+    // A correction reaches each annotator whose label it changed (services/feedback.ts decides who reads it).
+    if (review.decision === 'CORRECTED') await recordCorrections(tx, { taskId: task.id, round: a.round, reviewerId: user.id, data, comment: review.comment });
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { status: 'SUBMITTED', submittedAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
     await recordPayable(tx, {

@@ -28,6 +28,8 @@ export const routes = {
   work: {
     queue: '/work',
     assignment: (assignmentId: string) => `/work/${id(assignmentId)}`,
+    /** A campaign's qualification test, taken before its labelling work. */
+    qualify: (campaignId: string) => `/work/qualify/${id(campaignId)}`,
   },
   review: {
     queue: '/review',
@@ -35,6 +37,10 @@ export const routes = {
   },
   qa: {
     queue: '/qa',
+  },
+  guidelines: {
+    /** Uploads a guideline picture through the console's proxy (src/routes/api/campaigns/[id]/guideline-images). */
+    upload: (campaignId: string) => `/api/campaigns/${id(campaignId)}/guideline-images`,
   },
   privacy: {
     /** Flagged assets waiting for a privacy officer, optionally of one campaign. */

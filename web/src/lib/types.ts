@@ -168,6 +168,8 @@ export interface AnnotatorMetrics {
   agreementWithPeers: number | null;
   kappaWithPeers: number | null;
   qaPassRate: number | null;
+  qaPassLower: number | null;
+  qaPassUpper: number | null;
 }
 
 export interface Skill {
@@ -385,3 +387,6 @@ export interface PrivacyReviewItem {
   frames: PrivacyFrame[];
   asset: { id: string; kind: string; contentType: string; createdAt?: string; campaign: { id: string; name: string } };
 }
+
+/** Every task status, in lifecycle order (the task browser's filter). */
+export const TASK_STATUSES = ['PENDING', 'OPEN', 'LABELED', 'IN_REVIEW', 'ACCEPTED', 'EXCLUDED'] as const;

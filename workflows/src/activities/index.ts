@@ -7,6 +7,7 @@ import { Prisma, type PrismaClient } from '@suture/db';
 import { labelSchemaSchema, qaSettingsSchema } from '../domain/label-schema.ts';
 import { appendAudit } from '../services/audit-log.ts';
 import { recordPayable } from '../services/ledger.ts';
+import { recordQaNotes } from '../services/feedback-notes.ts';
 import { drawSpotCheckSample, spotCheckPlan } from '../lifecycle/spot-check.ts';
 import { scoreTask, type SubmittedLabel } from '../lifecycle/scoring.ts';
 import { campaignConsensus, CrowdModels } from '../lifecycle/crowd.ts';
@@ -519,7 +520,7 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
         const batch = await tx.batch.findUniqueOrThrow({ where: { id: input.batchId }, select: { id: true, qaHistory: true } });
         const failedAudits = await tx.qaAudit.findMany({
           where: { batchId: batch.id, qaRound: input.qaRound, verdict: 'FAIL' },
-          select: { taskId: true },
+          select: { taskId: true, auditorId: true, notes: true },
           orderBy: { taskId: 'asc' },
         });
         const auditedCount = await tx.qaAudit.count({ where: { batchId: batch.id, qaRound: input.qaRound, verdict: { not: null } } });
@@ -544,6 +545,8 @@ export function createActivities({ prisma, s3, temporal, config, textDetector }:
             h.qaRound === input.qaRound ? { ...h, decision: accepted ? 'accepted' : 'rework', failed: failedAudits.length, audited: auditedCount, ...estimate } : h,
           );
           await tx.batch.update({ where: { id: batch.id }, data: { qaHistory: updated as Prisma.InputJsonValue } });
+          // Each failed audit's note reaches the annotators whose label it judged (once: only with the decision).
+          for (const audit of failedAudits) await recordQaNotes(tx, audit);
           await appendAudit(tx, {
             action: accepted ? 'qa.lot-accepted' : 'qa.lot-rejected',
             entityType: 'Batch',

@@ -135,6 +135,11 @@ export interface AnnotationType<D = unknown> {
   /** Number of objects (boxes, polygons, tracks, segments ...) in a label; 1 for a classification. */
   objectCount(data: D): number;
   /**
+   * The class of each object of a label (one entry per box, polygon, track, segment ...; the chosen class or
+   * classes of a classification). Pilot reports read it for per-class agreement; absent: the kind names no classes.
+   */
+  classesOf?(data: D): string[];
+  /**
    * The label with every video frame it names rewritten through `map` (exports: proxy frame -> source frame),
    * everything else kept. Frame ranges stay half-open: an end is one past the mapped frame before it. Absent
    * for kinds that name no video frames (classification, volume).

@@ -21,6 +21,8 @@ export interface ExportAsset {
 export interface ExportLabel {
   annotator: string;
   data: unknown;
+  /** The campaign's guideline version in force when the label was written (null: written before versions were recorded). */
+  guidelineVersion?: number | null;
 }
 
 export interface ExportTask {

@@ -73,7 +73,7 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
           asset: { select: { id: true, kind: true, metadata: true } },
           annotations: {
             where: { submitted: true, assignment: { kind: { in: ['LABEL', 'REWORK'] }, status: 'SUBMITTED' } },
-            select: { id: true, userId: true, data: true, assignment: { select: { round: true } } },
+            select: { id: true, userId: true, data: true, guidelineVersion: true, assignment: { select: { round: true } } },
             orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
           },
           reviews: { select: { round: true, decision: true, reviewerId: true, chosenAnnotationId: true } },
@@ -95,7 +95,7 @@ export async function createExportSource(deps: SourceDeps, input: { campaignId: 
           consensusMethod: t.consensusMethod,
           agreement: t.agreement,
           agreementMetric: t.agreementMetric,
-          labels: labels.map((l) => ({ annotator: pseudonym(l.userId), data: l.data })),
+          labels: labels.map((l) => ({ annotator: pseudonym(l.userId), data: l.data, guidelineVersion: l.guidelineVersion })),
           review: review ? { decision: review.decision, reviewer: pseudonym(review.reviewerId), chosenAnnotator: chosen ? pseudonym(chosen.userId) : null } : null,
           prelabeled: t.prelabel !== null,
         };

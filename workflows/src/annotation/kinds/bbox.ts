@@ -29,6 +29,7 @@ export interface BoxLabel {
 const toBox = ([x, y, width, height]: readonly number[]): Box => ({ x: x!, y: y!, width: width!, height: height! });
 
 export const bbox: AnnotationType<BoxLabel> = {
+  classesOf: (d) => d.objects.map((o) => o.label),
   kind: 'bbox',
   title: 'Bounding boxes',
   payload(ctx) {

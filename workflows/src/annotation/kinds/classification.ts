@@ -30,6 +30,7 @@ export interface ClassificationLabel {
 const classesOf = (d: ClassificationLabel): string[] => d.labels ?? (d.label === undefined ? [] : [d.label]);
 
 export const classification: AnnotationType<ClassificationLabel> = {
+  classesOf,
   kind: 'classification',
   title: 'Classification',
   payload({ schema }) {

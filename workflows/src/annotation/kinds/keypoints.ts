@@ -106,6 +106,7 @@ function consensusOf(labels: ReadonlyArray<LabelOf<KeypointsLabel>>, ctx: Annota
 }
 
 export const keypoints: AnnotationType<KeypointsLabel> = {
+  classesOf: (d) => d.objects.map((o) => o.label),
   kind: 'keypoints',
   title: 'Keypoints',
   checkSchema(schema) {

@@ -229,6 +229,7 @@ function consensusOf(labels: ReadonlyArray<LabelOf<MaskLabel>>, ctx: AnnotationC
 }
 
 export const mask: AnnotationType<MaskLabel> = {
+  classesOf: (d) => d.objects.map((o) => o.label),
   kind: 'mask',
   title: 'Segmentation masks',
   payload(ctx) {

@@ -29,6 +29,7 @@ const segmentsOf = (l: PhasesLabel, phase?: string): Segment[] =>
 const phasesUsed = (labels: readonly PhasesLabel[]): string[] => [...new Set(labels.flatMap((l) => l.segments.map((s) => s.phase)))].sort();
 
 export const phases: AnnotationType<PhasesLabel> = {
+  classesOf: (d) => d.segments.map((s) => s.phase),
   kind: 'phases',
   title: 'Phases and steps (video timeline)',
   checkSchema: (schema) => (schema.phases.length === 0 ? ['phases: a phases campaign needs its phase list'] : []),

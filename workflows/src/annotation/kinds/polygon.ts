@@ -32,6 +32,7 @@ function pairAgreement(a: PolygonLabel, b: PolygonLabel) {
 }
 
 export const polygon: AnnotationType<PolygonLabel> = {
+  classesOf: (d) => d.objects.map((o) => o.label),
   kind: 'polygon',
   title: 'Polygons',
   payload(ctx) {

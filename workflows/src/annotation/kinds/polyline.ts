@@ -77,6 +77,7 @@ function pairAgreement(a: PolylineLabel, b: PolylineLabel, tolerance: number) {
 }
 
 export const polyline: AnnotationType<PolylineLabel> = {
+  classesOf: (d) => d.objects.map((o) => o.label),
   kind: 'polyline',
   title: 'Polylines',
   payload(ctx) {

@@ -116,6 +116,7 @@ function videoFrame(ctx: AnnotationContext): z.ZodType<number> {
 }
 
 export const track: AnnotationType<TrackLabel> = {
+  classesOf: (d) => d.tracks.map((t) => t.label),
   kind: 'track',
   title: 'Box tracks (video)',
   payload(ctx) {

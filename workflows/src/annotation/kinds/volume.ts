@@ -276,6 +276,7 @@ export function volumeFromLabelMap(map: { dims: readonly [number, number, number
 }
 
 export const volume: AnnotationType<VolumeLabel> = {
+  classesOf: (d) => d.segments.map((s) => s.label),
   kind: 'volume',
   title: 'Volume segmentation (3D)',
   payload(ctx) {

@@ -30,7 +30,7 @@ async function taskRecord(source: ExportSource, task: ExportTask, kind: Geometry
     consensusMethod: task.consensusMethod,
     agreement: task.agreement,
     agreementMetric: task.agreementMetric,
-    labels: task.labels.map((l) => ({ annotator: l.annotator, data: map(l.data) })),
+    labels: task.labels.map((l) => ({ annotator: l.annotator, data: map(l.data), guidelineVersion: l.guidelineVersion ?? null })),
     review: task.review,
     guidelinesVersion: source.campaign.guidelinesVersion,
     prelabelModelKey: task.prelabeled ? source.campaign.prelabelModelKey : null,

@@ -23,7 +23,7 @@ const METRICS = /* GraphQL */ `
       ... on QueryAnnotatorMetricsSuccess {
         data {
           userId name labelsSubmitted acceptedLabels activeHours throughputPerHour throughputPerDay secondsPerTask
-          costCents costPerAcceptedLabelCents agreementWithConsensus agreementWithPeers kappaWithPeers qaPassRate
+          costCents costPerAcceptedLabelCents agreementWithConsensus agreementWithPeers kappaWithPeers qaPassRate qaPassLower qaPassUpper
         }
       }
     }

@@ -19,7 +19,6 @@ export interface TaskHistory {
   consensus: unknown;
   createdAt: string;
   acceptedAt: string | null;
-  gold: boolean;
   campaign: { id: string; name: string };
   batch: { id: string; name: string };
   asset: { id: string; kind: string; fileName: string | null } | null;
@@ -47,7 +46,7 @@ const TASK = /* GraphQL */ `
       __typename
       ... on DomainError { code message }
       ... on Task {
-        id status round frameIndex sourceFrame requiredLevel agreement agreementMetric consensusMethod reviewReason consensus createdAt acceptedAt gold
+        id status round frameIndex sourceFrame requiredLevel agreement agreementMetric consensusMethod reviewReason consensus createdAt acceptedAt
         campaign { id name } batch { id name } asset { id kind fileName }
         history { id kind status round slot claimedAt submittedAt releasedAt releaseReason activeSeconds assignee { id name }
                   versions { id version submitted createdAt data } }
@@ -78,7 +77,8 @@ export const load = (async ({ fetch, url, params }) => {
   try {
     events = (await gql<{ auditEvents: { nodes: TaskEvent[] } }>(EVENTS, { id: params.id }, { fetch })).auditEvents.nodes;
   } catch (e) {
-    if (!isApiError(e) || e.code !== 'FORBIDDEN') throw e;
+    // Refused by role (a GraphQL error, not a DomainError): the page shows the history without the events.
+    if (!isApiError(e)) throw e;
   }
   return { task: data.task, events };
 }) satisfies PageLoad;

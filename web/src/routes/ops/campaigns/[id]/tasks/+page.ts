@@ -3,6 +3,7 @@ import { error } from '@sveltejs/kit';
 import { DOMAIN_ERROR_FIELDS, gql } from '$lib/api';
 import { failLoad } from '$lib/errors';
 import type { TaskListQuery } from '$lib/routes';
+import { TASK_STATUSES } from '$lib/types';
 import type { PageLoad } from './$types';
 
 const PAGE_SIZE = 50;
@@ -16,7 +17,6 @@ export interface BrowsedTask {
   agreementMetric: string | null;
   createdAt: string;
   acceptedAt: string | null;
-  gold: boolean;
   batch: { id: string; name: string };
   asset: { id: string; kind: string; fileName: string | null } | null;
 }
@@ -27,7 +27,7 @@ const TASKS = /* GraphQL */ `
     tasksPage(campaignId: $c, batchId: $batch, status: $status, round: $round, gold: $gold, first: $first, after: $after) {
       ${DOMAIN_ERROR_FIELDS}
       ... on QueryTasksPageConnection {
-        edges { node { id status round frameIndex agreement agreementMetric createdAt acceptedAt gold batch { id name } asset { id kind fileName } } }
+        edges { node { id status round frameIndex agreement agreementMetric createdAt acceptedAt batch { id name } asset { id kind fileName } } }
         pageInfo { endCursor hasNextPage }
       }
     }
@@ -39,7 +39,6 @@ type Result = {
   tasksPage: { edges: Array<{ node: BrowsedTask }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
 };
 
-export const STATUSES = ['PENDING', 'OPEN', 'LABELED', 'IN_REVIEW', 'ACCEPTED', 'EXCLUDED'] as const;
 
 function queryOf(url: URL): TaskListQuery {
   const get = (k: string) => url.searchParams.get(k)?.trim() || undefined;
@@ -49,7 +48,7 @@ function queryOf(url: URL): TaskListQuery {
 export const load = (async ({ fetch, url, params }) => {
   const query = queryOf(url);
   const round = query.round !== undefined && /^\d+$/.test(query.round) ? Number(query.round) : null;
-  const status = query.status && (STATUSES as readonly string[]).includes(query.status) ? query.status : null;
+  const status = query.status && (TASK_STATUSES as readonly string[]).includes(query.status) ? query.status : null;
   const data = await gql<Result>(
     TASKS,
     { c: params.id, batch: query.batchId ?? null, status, round, gold: query.gold === 'true', first: PAGE_SIZE, after: query.after ?? null },
