@@ -240,4 +240,34 @@ describe('user administration in Chromium', () => {
     await expect.poll(() => panel.getByTestId(`member-${zed.id}`).count(), { timeout: 15_000 }).toBe(0);
     expect(await visible()).toBe(false);
   });
+
+  it('sets a skill level and records a credential with its expiry from the console; an expired one shows as expired', async () => {
+    const ann = await register(stack, ops, 'Kit Annotator', ['ANNOTATOR'], [['laparoscopy', 1]]);
+    await openUsers();
+    const row = opsPage.getByTestId(`user-row-${ann.email}`);
+    await expect.poll(() => row.getByTestId('user-qualifications').textContent(), { timeout: 30_000 }).toContain('laparoscopy 1/5');
+    await row.getByTestId('edit-qualifications').click();
+    await row.getByTestId('skill-key').fill('laparoscopy');
+    await row.getByTestId('skill-level').fill('4');
+    await row.getByTestId('skill-save').click();
+    await expect.poll(() => row.getByTestId('user-qualifications').textContent(), { timeout: 30_000 }).toContain('laparoscopy 4/5');
+    const skill = await stack.prisma.userSkill.findFirstOrThrow({ where: { userId: ann.id, skill: { key: 'laparoscopy' } } });
+    expect(skill.level).toBe(4);
+
+    // A level out of range is refused by the form before anything is sent, and nothing changes.
+    await row.getByTestId('skill-level').fill('9');
+    await row.getByTestId('skill-save').click();
+    expect(await row.getByTestId('skill-level').evaluate((el) => (el as HTMLInputElement).checkValidity())).toBe(false);
+    expect((await stack.prisma.userSkill.findFirstOrThrow({ where: { userId: ann.id } })).level).toBe(4);
+
+    await row.getByTestId('credential-kind').fill('gcp-training');
+    await row.getByTestId('credential-issuer').fill('Hospital training office');
+    await row.getByTestId('credential-expires').fill('2020-01-31');
+    await row.getByTestId('credential-save').click();
+    await expect.poll(() => row.getByTestId('credential-gcp-training').textContent(), { timeout: 30_000 }).toContain('expired 2020-01-31');
+    const credential = await stack.prisma.credential.findUniqueOrThrow({ where: { userId_kind: { userId: ann.id, kind: 'gcp-training' } } });
+    expect(credential.issuer).toBe('Hospital training office');
+    expect(credential.expiresAt?.toISOString().slice(0, 10)).toBe('2020-01-31');
+    expect(await stack.prisma.auditEvent.count({ where: { action: 'user.credential-granted', entityId: ann.id } })).toBe(1);
+  });
 });

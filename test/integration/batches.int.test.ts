@@ -59,7 +59,7 @@ describe('createBatch at scale', () => {
     expect(tasks.every((t) => t._count === 1)).toBe(true);
     expect(new Set(tasks.map((t) => t.assetId))).toEqual(new Set(assetIds));
     const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'batch.created', entityId: batchId } });
-    expect(audit.data).toEqual({ tasks: MAX_TASKS_PER_BATCH });
+    expect(audit.data).toEqual({ tasks: MAX_TASKS_PER_BATCH, pilot: false });
   }, 120_000);
 
   it('writes one task per listed frame of each asset', async () => {

@@ -14,7 +14,8 @@ export const ASSIGNMENT_FIELDS = /* GraphQL */ `
 /** User administration (/admin/users): every account with what an admin or ops manager may see. */
 export const USERS = /* GraphQL */ `
   query AdminUsers {
-    users { id name email roles active }
+    users { id name email roles active skills { level skill { key name } } credentials { kind issuer expiresAt } }
+    skills { key name }
   }
 `;
 

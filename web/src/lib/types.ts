@@ -354,6 +354,8 @@ export interface AdminUser {
   email: string;
   roles: Role[];
   active: boolean;
+  skills: Array<{ level: number; skill: { key: string; name: string } }>;
+  credentials: Array<{ kind: string; issuer: string; expiresAt: string | null }>;
 }
 
 export type PrivacyStatus = 'NOT_REQUIRED' | 'PENDING_REVIEW' | 'RELEASED' | 'REJECTED';

@@ -5,6 +5,6 @@ import type { AdminUser } from '$lib/types';
 import type { PageLoad } from './$types';
 
 export const load = (async ({ fetch, url }) => {
-  const data = await gql<{ users: AdminUser[] }>(USERS, {}, { fetch }).catch((error: unknown) => failLoad(error, url));
-  return { users: data.users };
+  const data = await gql<{ users: AdminUser[]; skills: Array<{ key: string; name: string }> }>(USERS, {}, { fetch }).catch((error: unknown) => failLoad(error, url));
+  return { users: data.users, skills: data.skills };
 }) satisfies PageLoad;
