@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startStack, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, createCampaignWithBatch, register, type Person } from '../support/scenario.ts';
-import { launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 describe('task browser in Chromium', () => {
   let stack: Stack;
@@ -49,10 +49,7 @@ describe('task browser in Chromium', () => {
     await stack?.stop();
   });
 
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
 
   it('pages and filters tasks, and opens one task’s whole history', async () => {
     const page = await signInAs(browser, web.url, ops);

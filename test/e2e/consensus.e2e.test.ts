@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, everyoneAsMembers, register, type Person } from '../support/scenario.ts';
-import { launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 const CLASSES = ['hook', 'grasper', 'clipper'];
 const TASKS = 45;
@@ -83,10 +83,7 @@ describe('consensus panel in Chromium', () => {
     await stack?.stop();
   });
 
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
 
   it('shows the method and reliabilities, and the ops manager switches the campaign to MACE', async () => {
     const page = await signInAs(browser, web.url, ops);

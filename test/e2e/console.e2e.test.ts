@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, CLASSES, createCampaignWithBatch, everyoneAsMembers, register, startBatch, type Person } from '../support/scenario.ts';
-import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { allowBrowserStorage, launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 describe('console in Chromium', () => {
   let stack: Stack;
@@ -51,10 +51,7 @@ describe('console in Chromium', () => {
   const loginAs = (person: Person) => signInAs(browser, web.url, person);
 
   /** Opens a console page and waits until it is interactive (radios and selects work only after hydration). */
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
 
   it('annotator labels a task in the workspace and ops sees the batch progress', async () => {
     const opsPage = await loginAs(ops);

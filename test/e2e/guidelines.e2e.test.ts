@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, waitFor, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, createCampaignWithBatch, register, setMember, startBatch, syntheticFrame, type Person } from '../support/scenario.ts';
-import { launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 const CLAIM = `mutation($c: ID) { claimNextTask(campaignId: $c) { ... on Assignment { id kind } ... on DomainError { code message } } }`;
 const SUBMIT = `mutation($a: ID!, $d: JSON!, $k: String!) { submitAnnotation(assignmentId: $a, data: $d, idempotencyKey: $k) { ... on Annotation { id } ... on DomainError { message } } }`;
@@ -68,10 +68,7 @@ describe('guidelines and feedback in Chromium', () => {
     await stack?.stop();
   });
 
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
   const pictureLoaded = (page: Page, selector: string) => page.locator(selector).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
 
   it('publishes version 2 with a picture; the annotator reads the change, sees the picture and acknowledges', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { gql, startStack, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, everyoneAsMembers, register, type Person } from '../support/scenario.ts';
-import { launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 const CLASSES = ['hook', 'grasper', 'clipper'];
 
@@ -69,10 +69,7 @@ describe('qualification test in Chromium', () => {
     await stack?.stop();
   });
 
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
 
   it('ops requires the test; the annotator takes it and sees the result with the mistakes', async () => {
     const opsPage = await signInAs(browser, web.url, ops);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startStack, waitFor, type Stack } from '../support/stack.ts';
 import { bootstrapAdmin, createCampaignWithBatch, register, startBatch, type Person } from '../support/scenario.ts';
-import { allowBrowserStorage, launchChromium, signInAs, startConsole } from '../support/web.ts';
+import { allowBrowserStorage, launchChromium, openPage, signInAs, startConsole } from '../support/web.ts';
 
 describe('queues in Chromium', () => {
   let stack: Stack;
@@ -36,10 +36,7 @@ describe('queues in Chromium', () => {
   });
 
   /** Opens a console page and waits until it is interactive. */
-  async function open(page: Page, path: string) {
-    await page.goto(`${web.url}${path}`);
-    await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  }
+  const open = (page: Page, path: string) => openPage(page, web.url, path);
 
   async function claimInBrowser(page: Page): Promise<string> {
     await open(page, '/work');

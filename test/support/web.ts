@@ -54,6 +54,12 @@ export function launchChromium(options: { webgl?: boolean } = {}): Promise<Brows
   });
 }
 
+/** Opens a console path and waits until the page is hydrated (its buttons work). */
+export async function openPage(page: Page, webUrl: string, path: string): Promise<void> {
+  await page.goto(`${webUrl}${path}`);
+  await page.locator('main[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+}
+
 /** Signs a person in through the console's login form in a fresh browser context; resolves on the page after it. */
 export async function signInAs(browser: Browser, webUrl: string, person: { email: string }, options: BrowserContextOptions & { label?: string } = {}): Promise<Page> {
   const { label, ...contextOptions } = options;

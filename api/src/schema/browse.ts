@@ -5,7 +5,7 @@
 import type { Prisma } from '@suture/db';
 import { builder } from './builder.ts';
 import { canSeeWorkOnTask, SEES_ALL, seesAllWorkOnTask } from './access.ts';
-import { requireCampaignRole } from '../services/tenancy.ts';
+import { requireCampaignRole, UUID } from '../services/tenancy.ts';
 import { InvalidInputError } from '../errors.ts';
 import { auditRead } from '../audit-reads.ts';
 
@@ -23,8 +23,6 @@ const LedgerKindFilter = builder.enumType('LedgerKindFilter', { values: LEDGER_K
 
 /** Pages hold at most this many rows; 50 when `first` is not given. */
 const PAGE = { defaultSize: 50, maxSize: 500 } as const;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An id filter: a malformed id is a clear error, not a database failure. */
 function idFilter(value: string | number | null | undefined, what: string): string | undefined {

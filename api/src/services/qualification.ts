@@ -10,9 +10,9 @@ import { appendAudit } from '@suture/workflows/services/audit-log';
 import type { AuthUser } from '../auth/sessions.ts';
 import type { Services } from '../context.ts';
 import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.ts';
-import { MAX_LABEL_BYTES } from './work.ts';
+import { UUID } from './tenancy.ts';
+import { labelOrThrow } from './work.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const issuesOf = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -224,18 +224,15 @@ export async function answerQualificationItem(services: Services, user: AuthUser
     const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: attempt.campaignId }, select: { labelSchema: true, agreementThreshold: true } });
     const asset = await tx.asset.findUniqueOrThrow({ where: { id: item.assetId }, select: { kind: true, metadata: true } });
     const schema = labelSchemaSchema.parse(campaign.labelSchema);
-    const limit = schema.geometry === 'volume' ? MAX_LABEL_BYTES.volume : MAX_LABEL_BYTES.default;
-    const size = JSON.stringify(input.data ?? null).length;
-    if (size > limit) throw new InvalidInputError(`the label is ${size} bytes of JSON; at most ${limit} are accepted for ${schema.geometry} labels`);
     const ctx = { schema, media: mediaBoundsOf(asset), frame: item.frameIndex };
-    const label = parseLabel(ctx, input.data);
-    if (!label.ok) throw new InvalidInputError('the label does not fit the campaign schema', label.problems);
+    // Checked exactly as a task's label is.
+    const label = labelOrThrow(ctx, input.data);
     const reference = parseLabel(ctx, item.answer);
     // A reference that no longer fits the schema cannot judge anyone: the answer counts as right (audited).
-    const score = reference.ok ? annotationType(schema.geometry).agreement(reference.value, label.value, ctx).value : 1;
+    const score = reference.ok ? annotationType(schema.geometry).agreement(reference.value, label, ctx).value : 1;
     if (!reference.ok) await appendAudit(tx, { action: 'gold.unscorable', entityType: 'GoldItem', entityId: item.id, data: { attemptId: attempt.id } });
     await tx.qualificationAnswer.create({
-      data: { attemptId: attempt.id, goldItemId: item.id, answer: label.value as Prisma.InputJsonValue, score, correct: score >= campaign.agreementThreshold },
+      data: { attemptId: attempt.id, goldItemId: item.id, answer: label as Prisma.InputJsonValue, score, correct: score >= campaign.agreementThreshold },
     });
     await appendAudit(tx, { actorId: user.id, action: 'qualification.answered', entityType: 'QualificationAttempt', entityId: attempt.id, data: { goldItemId: item.id } });
     return attempt.id;

@@ -53,7 +53,8 @@ async function loadAccess(services: Services, user: AuthUser, campaignId: string
   return visible(access) ? access : null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An id as the database writes them (uuid); checked before a query so that a malformed id is a clear error. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller's access to a campaign (memoised for the request), or null when it does not exist for them. */
 export function campaignAccess(ctx: Context, campaignId: string): Promise<CampaignAccess | null> {

@@ -2,7 +2,7 @@
 // Rules live here: ownership, leases, double-blind slots, idempotency, and the ledger entry per event.
 import { poolOf, preparedStatementName, Prisma, type Assignment } from '@suture/db';
 import { labelSchemaSchema } from '@suture/workflows/domain/label-schema';
-import { mediaBoundsOf, parseLabel } from '@suture/workflows/annotation/registry';
+import { mediaBoundsOf, parseLabel, type AnnotationContext } from '@suture/workflows/annotation/registry';
 import { appendAudit } from '@suture/workflows/services/audit-log';
 import { recordCorrections } from '@suture/workflows/services/feedback-notes';
 import { recordPayable } from '@suture/workflows/services/ledger';
@@ -401,22 +401,31 @@ export const MAX_LABEL_BYTES = { default: 2 * 1024 * 1024, volume: 32 * 1024 * 1
  * can always be scored. Returns the canonical form.
  */
 async function validatedLabel(tx: Prisma.TransactionClient, taskId: string, data: unknown): Promise<Prisma.InputJsonValue> {
-  const task = await tx.task.findUniqueOrThrow({
-    where: { id: taskId },
-    select: { frameIndex: true, campaign: { select: { labelSchema: true } }, asset: { select: { kind: true, metadata: true } } },
-  });
-  const schema = labelSchemaSchema.parse(task.campaign.labelSchema);
-  const limit = schema.geometry === 'volume' ? MAX_LABEL_BYTES.volume : MAX_LABEL_BYTES.default;
-  const size = JSON.stringify(data ?? null).length;
-  if (size > limit) throw new InvalidInputError(`the label is ${size} bytes of JSON; at most ${limit} are accepted for ${schema.geometry} labels`);
-  const parsed = parseLabel({ schema, media: mediaBoundsOf(task.asset), frame: task.frameIndex }, data);
-  if (!parsed.ok) throw new InvalidInputError('the label does not fit the campaign schema', parsed.problems);
-  return parsed.value as Prisma.InputJsonValue;
+  return (await checkedLabel(tx, taskId, data)).value;
 }
 
-/** The campaign's guideline version in force, recorded with every version of a label. */
-async function guidelineVersionOf(tx: Prisma.TransactionClient, taskId: string): Promise<number> {
-  return (await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { campaign: { select: { guidelinesVersion: true } } } })).campaign.guidelinesVersion;
+/** validatedLabel, with the campaign's guideline version in force read in the same query (recorded with each label version). */
+async function checkedLabel(tx: Prisma.TransactionClient, taskId: string, data: unknown): Promise<{ value: Prisma.InputJsonValue; guidelineVersion: number }> {
+  const task = await tx.task.findUniqueOrThrow({
+    where: { id: taskId },
+    select: { frameIndex: true, campaign: { select: { labelSchema: true, guidelinesVersion: true } }, asset: { select: { kind: true, metadata: true } } },
+  });
+  const schema = labelSchemaSchema.parse(task.campaign.labelSchema);
+  const value = labelOrThrow({ schema, media: mediaBoundsOf(task.asset), frame: task.frameIndex }, data);
+  return { value: value as Prisma.InputJsonValue, guidelineVersion: task.campaign.guidelinesVersion };
+}
+
+/**
+ * A label (a task's, or a qualification answer's) checked by its type module in `ctx`: within the size limit of its
+ * type, and fitting the schema and the media; its canonical form, or an InvalidInputError saying what is wrong.
+ */
+export function labelOrThrow(ctx: AnnotationContext, data: unknown): unknown {
+  const limit = ctx.schema.geometry === 'volume' ? MAX_LABEL_BYTES.volume : MAX_LABEL_BYTES.default;
+  const size = JSON.stringify(data ?? null).length;
+  if (size > limit) throw new InvalidInputError(`the label is ${size} bytes of JSON; at most ${limit} are accepted for ${ctx.schema.geometry} labels`);
+  const parsed = parseLabel(ctx, data);
+  if (!parsed.ok) throw new InvalidInputError('the label does not fit the campaign schema', parsed.problems);
+  return parsed.value;
 }
 
 export async function saveDraft(services: Services, user: AuthUser, assignmentId: string, data: unknown): Promise<string> {
@@ -424,8 +433,7 @@ export async function saveDraft(services: Services, user: AuthUser, assignmentId
   return services.prisma.$transaction(async (tx) => {
     const a = await ownActiveAssignment(tx, user, assignmentId, LABELLING);
     if (a.status !== 'ACTIVE') throw new DomainError('CONFLICT', 'this assignment is already submitted; drafts are closed');
-    const value = await validatedLabel(tx, a.taskId, data);
-    const guidelineVersion = await guidelineVersionOf(tx, a.taskId);
+    const { value, guidelineVersion } = await checkedLabel(tx, a.taskId, data);
     const last = await tx.annotation.findFirst({ where: { assignmentId }, orderBy: { version: 'desc' }, select: { id: true, version: true, submitted: true } });
     const now = new Date();
     await tx.assignment.update({ where: { id: a.id }, data: { lastHeartbeatAt: now, activeSeconds: { increment: activeSecondsSince(a.lastHeartbeatAt, now) } } });
@@ -460,8 +468,7 @@ export async function submitAnnotation(services: Services, user: AuthUser, input
     await tx.$queryRaw`SELECT t.id FROM "Task" t JOIN "Assignment" a ON a."taskId" = t.id WHERE a.id = ${input.assignmentId}::uuid FOR UPDATE OF t`;
     const a = await ownActiveAssignment(tx, user, input.assignmentId, LABELLING);
     if (a.status === 'SUBMITTED') throw new DomainError('CONFLICT', 'this assignment is already submitted');
-    const value = await validatedLabel(tx, a.taskId, input.data);
-    const guidelineVersion = await guidelineVersionOf(tx, a.taskId);
+    const { value, guidelineVersion } = await checkedLabel(tx, a.taskId, input.data);
     const last = await tx.annotation.findFirst({ where: { assignmentId: a.id }, orderBy: { version: 'desc' }, select: { version: true } });
     const now = new Date();
     const annotation = await tx.annotation.create({
